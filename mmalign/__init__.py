@@ -1,0 +1,3 @@
+"""mmalign: preference optimisation for vision-language models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,136 @@
+"""Tokenise preference records with the model's own processor and chat template.
+
+A batch keeps the prompt once per pair (left-padded, media processed once) and each answer on its own
+(right-padded). The forward pass decides whether to run the prompt once (shared prefix) or to glue
+prompt and answer into one sequence per answer (plain forward).
+
+Sequences are never truncated: a record whose prompt plus longest answer exceeds `max_length` is a bad
+record, because cutting through image tokens breaks every LVLM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from .schema import Message, PreferenceRecord, RecordProblem, resolve_media
+
+
+def load_image(root: Path, rel: str) -> Image.Image:
+    try:
+        with Image.open(resolve_media(root, rel)) as img:
+            return img.convert("RGB")
+    except RecordProblem:
+        raise
+    except (OSError, ValueError) as exc:
+        raise RecordProblem("bad_media", f"cannot read image {rel!r}: {exc}") from None
+
+
+def _pad(rows: list[list[int]], pad_id: int, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max((len(r) for r in rows), default=0)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        if not r:
+            continue
+        sl = slice(width - len(r), width) if left else slice(0, len(r))
+        ids[i, sl] = torch.tensor(r, dtype=torch.long)
+        mask[i, sl] = 1
+    return ids, mask
+
+
+class PreferenceCollator:
+    """Turns a list of PreferenceRecords into a batch of tensors.
+
+    Keys: prompt_input_ids / prompt_attention_mask [B, P] (left-padded), chosen_* and rejected_* [B, A]
+    (right-padded, ending with the template's end-of-turn), the family's media tensors, and `ids`.
+    """
+
+    def __init__(self, processor, adapter, root: str | Path, max_length: int | None = None):
+        self.processor = processor
+        self.adapter = adapter
+        self.root = Path(root)
+        self.max_length = max_length
+        self.tokenizer = getattr(processor, "tokenizer", processor)
+        if self.tokenizer.pad_token_id is None:
+            raise ValueError("the tokenizer has no pad token")
+
+    # -- text -------------------------------------------------------------------------------------
+    def _template(self, messages: list[Message], add_generation_prompt: bool) -> str:
+        msgs = messages
+        if not self.adapter.is_vision:  # text tokenizers expect string content
+            msgs = [{**m, "content": " ".join(i["text"] for i in m["content"] if i["type"] == "text")}
+                    for m in messages]
+        return self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt)
+
+    def prompt_text(self, prompt: list[Message]) -> str:
+        return self._template(prompt, add_generation_prompt=True)
+
+    def answer_ids(self, prompt: list[Message], answer: list[Message]) -> list[int]:
+        """Token ids of the answer as the chat template renders it after the prompt."""
+        head = self.prompt_text(prompt)
+        full = self._template(prompt + answer, add_generation_prompt=False)
+        if not full.startswith(head):
+            raise RecordProblem("template", "the chat template does not render the prompt as a prefix of "
+                                            "prompt + answer; cannot locate the answer tokens")
+        return self.tokenizer(full[len(head):], add_special_tokens=False)["input_ids"]
+
+    # -- media + prompt ---------------------------------------------------------------------------
+    def _encode_prompts(self, texts: list[str], images: list[Image.Image]) -> dict[str, Any]:
+        if self.adapter.is_vision:
+            kwargs: dict[str, Any] = {"text": texts, "return_tensors": "pt", "padding": True}
+            if images:
+                kwargs["images"] = images
+            self.tokenizer.padding_side = "left"
+            try:
+                return dict(self.processor(**kwargs))
+            finally:
+                self.tokenizer.padding_side = "right"
+        enc = [self.tokenizer(t)["input_ids"] for t in texts]
+        ids, mask = _pad(enc, self.tokenizer.pad_token_id, left=True)
+        return {"input_ids": ids, "attention_mask": mask}
+
+    def images_of(self, rec: PreferenceRecord) -> list[Image.Image]:
+        return [load_image(self.root, p) for p in rec.images]
+
+    def check_length(self, rec: PreferenceRecord) -> None:
+        """Raise RecordProblem('too_long') when prompt + longest answer exceeds max_length."""
+        if self.max_length is None:
+            return
+        enc = self._encode_prompts([self.prompt_text(rec.prompt)], self.images_of(rec))
+        prompt_len = int(enc["attention_mask"].sum())
+        answers = [rec.chosen, rec.rejected] + list(rec.rejected_list or [])
+        longest = max(len(self.answer_ids(rec.prompt, a)) for a in answers)
+        if prompt_len + longest > self.max_length:
+            raise RecordProblem("too_long", f"prompt ({prompt_len} tokens, image tokens included) plus answer "
+                                            f"({longest} tokens) exceeds max_length={self.max_length}; "
+                                            "records are never truncated")
+
+    # -- batch ------------------------------------------------------------------------------------
+    def __call__(self, records: list[PreferenceRecord]) -> dict[str, Any]:
+        texts = [self.prompt_text(r.prompt) for r in records]
+        images = [img for r in records for img in self.images_of(r)]
+        enc = self._encode_prompts(texts, images)
+        pad = self.tokenizer.pad_token_id
+        batch: dict[str, Any] = {
+            "prompt_input_ids": enc["input_ids"],
+            "prompt_attention_mask": enc["attention_mask"],
+            "ids": [r.id for r in records],
+        }
+        for key in self.adapter.token_keys:
+            if key in enc:
+                batch[f"prompt_{key}"] = enc[key]
+        batch.update(self.adapter.media_inputs(enc))
+        for side in ("chosen", "rejected"):
+            rows = [self.answer_ids(r.prompt, getattr(r, side)) for r in records]
+            batch[f"{side}_input_ids"], batch[f"{side}_attention_mask"] = _pad(rows, pad, left=False)
+        if self.max_length is not None:
+            total = batch["prompt_attention_mask"].sum(1) + torch.maximum(
+                batch["chosen_attention_mask"].sum(1), batch["rejected_attention_mask"].sum(1))
+            for rec, n in zip(records, total.tolist()):
+                if n > self.max_length:
+                    raise RecordProblem("too_long", f"{rec.source}: {n} tokens exceed max_length={self.max_length}")
+        return batch

@@ -1,0 +1,10 @@
+"""The synthetic world: shapes-and-colours images with known truth, used by tests, benchmarks and the demo."""
+
+from .questions import Question, ask, vocabulary
+from .scenes import COLOURS, SHAPES, Scene, draw_scene, sample_scene
+from .world import write_llava_instructions, write_preference_pairs
+
+__all__ = [
+    "COLOURS", "SHAPES", "Question", "Scene", "ask", "draw_scene", "sample_scene", "vocabulary",
+    "write_llava_instructions", "write_preference_pairs",
+]

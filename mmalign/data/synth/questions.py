@@ -1,0 +1,46 @@
+"""Questions about a scene with their true and wrong answers."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .scenes import COLOURS, SHAPES, Scene
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    answer: str
+    wrong: str  # a plausible wrong answer, used as the rejected response
+    kind: str  # "colour" | "shape" | "exists"
+
+
+def ask(scene: Scene, rng: random.Random) -> Question:
+    """One question about the scene, drawn uniformly from the kinds below."""
+    kind = rng.choice(("colour", "shape", "exists"))
+    if kind == "colour":
+        wrong = rng.choice([c for c in sorted(COLOURS) if c != scene.colour])
+        return Question(f"What colour is the {scene.shape}?", f"{scene.colour.capitalize()}.",
+                        f"{wrong.capitalize()}.", kind)
+    if kind == "shape":
+        wrong = rng.choice([s for s in SHAPES if s != scene.shape])
+        return Question("What shape is in the image?", f"A {scene.shape}.", f"A {wrong}.", kind)
+    # Existence: half the time ask about the true object, half about a different colour of it.
+    if rng.random() < 0.5:
+        return Question(f"Is there a {scene.colour} {scene.shape} in the image?", "Yes.", "No.", kind)
+    other = rng.choice([c for c in sorted(COLOURS) if c != scene.colour])
+    return Question(f"Is there a {other} {scene.shape} in the image?", "No.", "Yes.", kind)
+
+
+def vocabulary() -> list[str]:
+    """Every word the synthetic world's questions and answers use."""
+    words = set(COLOURS) | set(SHAPES)
+    words |= {"what", "colour", "is", "the", "shape", "in", "image", "a", "an", "there", "yes", "no",
+              "which", "of", "images", "first", "second", "third", "fourth", "does", "not", "exist",
+              "picture", "and", "left", "right", "top", "bottom", "centre", "center", "video", "frame",
+              "moving", "moves", "up", "down", "towards", "from", "to", "happens", "before", "after",
+              "describe", "this", "how", "many", "are", "it", "you", "see", "one", "two", "three",
+              "four", "five", "six", "seven", "eight", "nine", "grid", "cell", "inset", "small",
+              "large", "object", "objects", "question", "answer", "please", "color", "describe"}
+    return sorted(words)

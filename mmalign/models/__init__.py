@@ -1,0 +1,8 @@
+"""Models: loading by name or path, family adapters, tiny models built offline, LoRA, generation."""
+
+from .adapter import ModelAdapter, Span
+from .families import adapter_for
+from .load import Loaded, load
+from .tiny import TinyLlavaSpec, build_tiny_llava
+
+__all__ = ["Loaded", "ModelAdapter", "Span", "TinyLlavaSpec", "adapter_for", "build_tiny_llava", "load"]
