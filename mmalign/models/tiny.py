@@ -27,11 +27,11 @@ from .tokenizer import build_word_tokenizer
 class TinyLlavaSpec:
     """Sizes of a tiny LLaVA-1.5-style model (CLIP vision tower + MLP projector + Llama decoder)."""
 
-    hidden_size: int = 64
+    hidden_size: int = 128
     num_layers: int = 2
     num_heads: int = 4
-    intermediate_size: int = 128
-    vision_hidden_size: int = 32
+    intermediate_size: int = 256
+    vision_hidden_size: int = 64
     vision_layers: int = 2
     vision_heads: int = 2
     image_size: int = 32

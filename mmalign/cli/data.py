@@ -1,0 +1,38 @@
+"""mmalign data validate --data FILE [--root DIR] [--model PATH --max-length N]"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..data.reader import read_records
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="mmalign data", description="Work with preference data.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    val = sub.add_parser("validate", help="report every problem in a preference JSONL file")
+    val.add_argument("--data", required=True, help="preference records (JSONL)")
+    val.add_argument("--root", default=None, help="media root (default: the data file's folder)")
+    val.add_argument("--model", default=None, help="model path: also check token lengths with its processor")
+    val.add_argument("--max-length", type=int, default=2048, help="with --model: longest prompt + answer")
+    args = parser.parse_args(argv)
+
+    check = None
+    if args.model:
+        from pathlib import Path
+
+        from ..data.collate import PreferenceCollator
+        from ..models import load
+
+        loaded = load(args.model)
+        root = Path(args.root) if args.root else Path(args.data).parent
+        check = PreferenceCollator(loaded.processor, loaded.adapter, root, args.max_length).check_length
+    records, bad = read_records(args.data, args.root, "error", check=check, collect_all=True)
+    for message in bad.messages:
+        print(message)
+    if bad.total:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(bad.counts.items()))
+        print(f"{args.data}: {bad.total} bad record(s) ({counts}); {len(records)} good")
+        return 1
+    print(f"{args.data}: {len(records)} records, all valid")
+    return 0

@@ -1,0 +1,47 @@
+"""`mmalign <command>`: dispatches to one small module per command; user mistakes exit 1 without a traceback."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from ..errors import MMAlignError
+
+COMMANDS = {
+    "train": ("mmalign.cli.train", "train a model from a YAML config: mmalign train CONFIG [key=value ...]"),
+    "data": ("mmalign.cli.data", "check preference data: mmalign data validate --data FILE --root DIR"),
+    "demo": ("mmalign.cli.demo", "run the built-in demo on a CPU"),
+}
+
+USAGE = "usage: mmalign <command> [options]\n\ncommands:\n" + "\n".join(
+    f"  {name:<10} {help}" for name, (_, help) in COMMANDS.items()
+) + "\n\nRun 'mmalign <command> --help' for a command's options."
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    if argv[0] in ("-V", "--version"):
+        from .. import __version__
+
+        print(f"mmalign {__version__}")
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"mmalign: unknown command {name!r}\n\n{USAGE}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    try:
+        return int(module.main(rest) or 0)
+    except MMAlignError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

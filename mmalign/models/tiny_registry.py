@@ -1,0 +1,15 @@
+"""Names of the tiny models a config may ask for, mapped to their builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .tiny import TinyLlavaSpec, build_tiny_llava
+
+
+def _llava(path: Path, seed: int = 0) -> Path:
+    return build_tiny_llava(path, TinyLlavaSpec(seed=seed))
+
+
+TINY_BUILDERS: dict[str, Callable[..., Path]] = {"tiny-llava": _llava}

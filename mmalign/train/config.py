@@ -1,0 +1,79 @@
+"""The training config: every key `mmalign train` accepts, with its type, default and meaning.
+
+`configs/reference.yaml` is rendered from the `help` metadata below (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+def _f(default: Any, help: str, **kw):
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help}, **kw)
+    return field(default=default, metadata={"help": help}, **kw)
+
+
+@dataclass
+class LoraConfig:
+    enabled: bool = _f(False, "train LoRA adapters instead of the full model; the reference is the "
+                              "adapter-disabled model (no second copy)")
+    r: int = _f(16, "LoRA rank")
+    alpha: int = _f(32, "LoRA alpha (scaling = alpha / r)")
+    dropout: float = _f(0.05, "dropout on the LoRA input")
+    target_modules: list[str] = _f([], "decoder modules to adapt; empty = the family's attention and MLP "
+                                       "projections of the language model")
+
+
+@dataclass
+class TrainConfig:
+    # -- what to train on --
+    model: str = _f("tiny-llava", "model name or path; 'tiny-llava', 'tiny-qwen2-vl' and 'tiny-llama' "
+                                  "build a random tiny model into OUTPUT_DIR/base-model first")
+    data: str = _f("", "preference records (JSONL); 'synthetic' writes the synthetic world's pairs into "
+                       "OUTPUT_DIR/data first")
+    root: str = _f("", "folder that media paths are relative to; empty = the data file's folder")
+    eval_data: str = _f("", "held-out records scored after training (reward accuracy); 'synthetic' = a "
+                            "held-out synthetic split")
+    output_dir: str = _f("runs/train", "where config.yaml, metrics.jsonl, checkpoint-N/ and final/ go")
+    synthetic_pairs: int = _f(512, "pairs written when data is 'synthetic'")
+    synthetic_eval_pairs: int = _f(256, "pairs written when eval_data is 'synthetic'")
+    on_bad_record: Literal["error", "skip"] = _f("error", "error: stop at the first bad record (file:line); "
+                                                          "skip: drop it and count it per reason")
+    max_length: int = _f(2048, "longest prompt + answer in tokens (image tokens included); longer records "
+                               "are bad records, never truncated")
+    # -- objective --
+    loss: dict = _f({"name": "sigmoid", "beta": 0.1}, "objective: {name: NAME, HYPER: VALUE, ...}; see "
+                                                      "docs/objectives.md")
+    # -- optimisation --
+    learning_rate: float = _f(1e-6, "peak learning rate (AdamW)")
+    weight_decay: float = _f(0.0, "AdamW weight decay")
+    adam_beta1: float = _f(0.9, "AdamW beta1")
+    adam_beta2: float = _f(0.999, "AdamW beta2")
+    adam_epsilon: float = _f(1e-8, "AdamW epsilon")
+    lr_scheduler: Literal["linear", "cosine", "constant"] = _f("linear", "decay after warmup")
+    warmup_steps: int = _f(0, "linear warmup steps (overrides warmup_ratio when > 0)")
+    warmup_ratio: float = _f(0.0, "warmup as a fraction of all optimiser steps")
+    max_grad_norm: float = _f(1.0, "gradient clipping (0 = off)")
+    per_device_batch_size: int = _f(8, "pairs per micro-batch on each device")
+    gradient_accumulation_steps: int = _f(1, "micro-batches per optimiser step")
+    num_epochs: float = _f(1.0, "passes over the data (fractions allowed)")
+    max_steps: int = _f(-1, "optimiser steps; > 0 overrides num_epochs")
+    seed: int = _f(42, "seed for weights of tiny models, data order and dropout")
+    # -- model handling --
+    precision: Literal["fp32", "bf16", "fp16"] = _f("fp32", "autocast precision (bf16/fp16 where the device "
+                                                            "has it)")
+    gradient_checkpointing: bool = _f(False, "recompute decoder activations in the backward pass")
+    freeze_vision_tower: bool = _f(True, "keep the vision encoder frozen")
+    freeze_projector: bool = _f(False, "keep the vision-language projector frozen (full fine-tuning)")
+    lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA settings"})
+    # -- bookkeeping --
+    logging_steps: int = _f(1, "log metrics every N optimiser steps")
+    save_steps: int = _f(0, "write checkpoint-N/ every N optimiser steps (0 = only final/)")
+    save_total_limit: int = _f(0, "keep only the newest N checkpoints (0 = keep all)")
+    resume_from: str = _f("", "checkpoint folder or 'latest' to resume exactly (model, optimiser, "
+                              "scheduler, RNG, data position)")
+    max_consecutive_nonfinite: int = _f(5, "stop after this many non-finite losses in a row (each is skipped)")
+    report_to: Literal["none", "tensorboard", "wandb"] = _f("none", "extra metrics sink, when installed")
+    progress: bool = _f(True, "show a progress bar")

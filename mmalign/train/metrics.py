@@ -1,0 +1,65 @@
+"""metrics.jsonl (one JSON object per logged step, flushed as it goes) and optional TensorBoard / W&B."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+class MetricsLog:
+    def __init__(self, path: Path, report_to: str = "none", resume: bool = False, config: dict | None = None):
+        self.path = path
+        if resume and path.exists():
+            # Keep only lines before the resume point: the caller truncates by step via `truncate_after`.
+            pass
+        elif path.exists():
+            path.unlink()
+        self._fh = open(path, "a", encoding="utf-8")
+        self._sink = None
+        if report_to == "tensorboard":
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self._sink = ("tb", SummaryWriter(str(path.parent / "tensorboard")))
+            except ImportError:
+                print("report_to=tensorboard: tensorboard is not installed; writing metrics.jsonl only")
+        elif report_to == "wandb":
+            try:
+                import wandb
+
+                self._sink = ("wandb", wandb.init(project="mmalign", config=config or {}))
+            except ImportError:
+                print("report_to=wandb: wandb is not installed; writing metrics.jsonl only")
+
+    def truncate_after(self, step: int) -> None:
+        """On resume, drop logged steps after the checkpoint so the log has no duplicates."""
+        self._fh.close()
+        kept = []
+        for line in self.path.read_text().splitlines():
+            try:
+                if json.loads(line).get("step", 0) <= step:
+                    kept.append(line)
+            except json.JSONDecodeError:
+                break  # a torn last line from the interrupted run
+        self.path.write_text("".join(line + "\n" for line in kept))
+        self._fh = open(self.path, "a", encoding="utf-8")
+
+    def log(self, row: dict) -> None:
+        self._fh.write(json.dumps(row) + "\n")
+        self._fh.flush()
+        if self._sink is None:
+            return
+        kind, sink = self._sink
+        step = row.get("step", 0)
+        scalars = {k: v for k, v in row.items() if isinstance(v, (int, float)) and k != "step"}
+        if kind == "tb":
+            for k, v in scalars.items():
+                sink.add_scalar(k, v, step)
+        else:
+            sink.log(scalars, step=step)
+
+    def close(self) -> None:
+        self._fh.close()
+        if self._sink is not None:
+            kind, sink = self._sink
+            (sink.close if kind == "tb" else sink.finish)()

@@ -1,0 +1,87 @@
+"""Turning a TrainConfig into things the trainer uses: model path, data files, policy, reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..data.synth import write_preference_pairs
+from ..errors import ConfigError
+from ..models.lora import apply_lora
+from ..models.tiny_registry import TINY_BUILDERS
+from .config import TrainConfig
+from .reference import AdapterDisabled, FrozenCopy
+
+
+def resolve_model_path(cfg: TrainConfig, output_dir: Path) -> str:
+    """Tiny names are built into OUTPUT_DIR/base-model (once) so every checkpoint has a real base path."""
+    if cfg.model in TINY_BUILDERS:
+        path = output_dir / "base-model"
+        if not (path / "config.json").is_file():
+            TINY_BUILDERS[cfg.model](path, seed=cfg.seed)
+        return str(path)
+    return cfg.model
+
+
+def resolve_data(cfg: TrainConfig, output_dir: Path) -> tuple[Path, Path, Path | None]:
+    """(train file, media root, eval file or None). 'synthetic' writes the synthetic world's pairs."""
+    if not cfg.data:
+        raise ConfigError("data: no training data given (a JSONL file, or 'synthetic')")
+    if cfg.data == "synthetic":
+        root = output_dir / "data"
+        train = root / "train.jsonl"
+        if not train.is_file():
+            write_preference_pairs(root, seed=cfg.seed, count=cfg.synthetic_pairs, name="train.jsonl")
+    else:
+        train = Path(cfg.data)
+        root = Path(cfg.root) if cfg.root else train.parent
+    eval_file = None
+    if cfg.eval_data == "synthetic":
+        eval_file = output_dir / "data" / "heldout.jsonl"
+        if not eval_file.is_file():
+            # A different seed gives different scenes and questions: a held-out split.
+            write_preference_pairs(eval_file.parent, seed=cfg.seed + 10_000, count=cfg.synthetic_eval_pairs,
+                                   name="heldout.jsonl")
+        if cfg.data != "synthetic":
+            root = root  # media of the synthetic split live beside it; evaluated with its own root
+    elif cfg.eval_data:
+        eval_file = Path(cfg.eval_data)
+    return train, root, eval_file
+
+
+def freeze_modules(model, adapter, cfg: TrainConfig) -> None:
+    prefixes = (adapter.vision_prefixes if cfg.freeze_vision_tower else ()) + (
+        adapter.projector_prefixes if cfg.freeze_projector else ())
+    for name, p in model.named_parameters():
+        if prefixes and name.startswith(prefixes):
+            p.requires_grad_(False)
+
+
+def build_policy_and_reference(model, adapter, cfg: TrainConfig):
+    """Freeze what should not train, wrap LoRA, and pick the matching reference."""
+    if cfg.lora.enabled:
+        model = apply_lora(model, adapter, cfg.lora)
+        reference = AdapterDisabled()
+    else:
+        freeze_modules(model, adapter, cfg)
+        reference = FrozenCopy(model)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "enable_input_require_grads"):
+            model.enable_input_require_grads()
+    model.config.use_cache = False
+    return model, reference
+
+
+def count_parameters(model) -> tuple[int, int]:
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return total, trainable
+
+
+def check_precision(precision: str) -> str:
+    """Map the config's precision to accelerate's mixed_precision, refusing what the device lacks."""
+    if precision == "fp16" and not torch.cuda.is_available():
+        raise ConfigError("precision: fp16 autocast needs a CUDA device; use bf16 or fp32 on a CPU")
+    return {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[precision]

@@ -1,0 +1,58 @@
+"""One micro-batch: policy log-probs, reference log-probs (if the loss needs them), and the loss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..losses import Loss, LossOutput
+from .logps import AnswerLogps, concatenated_forward
+from .reference import reference_logps
+
+
+def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
+def loss_extras(loss: Loss, policy: AnswerLogps, batch: dict[str, Any]) -> dict[str, Any]:
+    """The keyword extras a loss declared in `needs`, from the log-prob pass and the batch."""
+    extras: dict[str, Any] = {}
+    if "lengths" in loss.needs or "token_counts" in loss.needs:
+        extras["chosen_lengths"] = policy.chosen_lengths
+        extras["rejected_lengths"] = policy.rejected_lengths
+    if "token_counts" in loss.needs:
+        extras["chosen_mean_nll"] = policy.chosen_mean_nll
+    for key, value in batch.get("extras", {}).items():
+        extras[key] = value
+    return extras
+
+
+class PairForward:
+    """Computes policy and reference answer log-probs for a preference batch."""
+
+    def __init__(self, adapter, pad_id: int):
+        self.adapter = adapter
+        self.pad_id = pad_id
+
+    def __call__(self, model, batch) -> AnswerLogps:
+        return concatenated_forward(model, self.adapter, batch, self.pad_id)
+
+
+def compute_loss(policy, reference, loss: Loss, forward: PairForward, batch) -> tuple[LossOutput, AnswerLogps]:
+    pol = forward(policy, batch)
+    ref_c = ref_r = None
+    if "reference" in loss.needs:
+        if "ref_chosen_logps" in batch:  # precomputed
+            ref_c, ref_r = batch["ref_chosen_logps"], batch["ref_rejected_logps"]
+        else:
+            ref = reference_logps(reference, policy, lambda m: forward(m, batch))
+            ref_c, ref_r = ref.chosen, ref.rejected
+    out = loss(pol.chosen, pol.rejected, ref_c, ref_r, **loss_extras(loss, pol, batch))
+    return out, pol
+
+
+def batch_tokens(batch) -> int:
+    """Distinct tokens a pair carries: the prompt (image tokens included) and both answers."""
+    return int(batch["prompt_attention_mask"].sum() + batch["chosen_attention_mask"].sum()
+               + batch["rejected_attention_mask"].sum())
