@@ -22,8 +22,10 @@ NEED_EXTRAS: dict[str, tuple[str, ...]] = {
     "factuality": ("chosen_hallucinated", "rejected_hallucinated"),
     "strength": ("preference_strength",),
     "batch": (),
-    # Token-level answers for losses that work on token means rather than sums (sft).
-    "token_counts": ("chosen_lengths",),
+    # DOVE: log-probs cover the prompt tokens too (joint preference over instruction and response).
+    "joint": (),
+    # mDPO / VDPO: "rejected" is the chosen answer under the record's rejected media (or a perturbation).
+    "rejected_media": (),
 }
 
 

@@ -19,7 +19,6 @@ class AnswerLogps:
     rejected: torch.Tensor  # [B]
     chosen_lengths: torch.Tensor  # [B] answer tokens
     rejected_lengths: torch.Tensor  # [B]
-    chosen_mean_nll: torch.Tensor | None = None  # [B] mean token NLL on the chosen answer (for sft)
 
 
 def glue(prompt_ids, prompt_mask, answer_ids, answer_mask, pad_id: int, prompt_extra=None):
@@ -92,5 +91,4 @@ def concatenated_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> 
     sums = (logp * mask).sum(1)
     counts = mask.sum(1)
     b = batch["prompt_input_ids"].shape[0]
-    return AnswerLogps(sums[:b], sums[b:], counts[:b], counts[b:],
-                       chosen_mean_nll=-(sums[:b] / counts[:b].clamp(min=1)))
+    return AnswerLogps(sums[:b], sums[b:], counts[:b], counts[b:])

@@ -18,11 +18,9 @@ def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
 def loss_extras(loss: Loss, policy: AnswerLogps, batch: dict[str, Any]) -> dict[str, Any]:
     """The keyword extras a loss declared in `needs`, from the log-prob pass and the batch."""
     extras: dict[str, Any] = {}
-    if "lengths" in loss.needs or "token_counts" in loss.needs:
+    if "lengths" in loss.needs:
         extras["chosen_lengths"] = policy.chosen_lengths
         extras["rejected_lengths"] = policy.rejected_lengths
-    if "token_counts" in loss.needs:
-        extras["chosen_mean_nll"] = policy.chosen_mean_nll
     for key, value in batch.get("extras", {}).items():
         extras[key] = value
     return extras
