@@ -13,14 +13,23 @@ def reward_accuracy(policy, reference, forward: PairForward, collator, records, 
     """Fraction of pairs with r(chosen) > r(rejected), r = log pi - log pi_ref; also the mean margin."""
     was_training = policy.training
     policy.eval()
-    wins, margin, n = 0.0, 0.0, 0
+    margins: list[float] = []
     for start in range(0, len(records), batch_size):
         batch = to_device(collator(records[start:start + batch_size]), device)
         pol = forward(policy, batch)
         ref = reference_logps(reference, policy, lambda m: forward(m, batch))
-        m = (pol.chosen - ref.chosen) - (pol.rejected - ref.rejected)
-        wins += float((m > 0).sum())
-        margin += float(m.sum())
-        n += m.numel()
+        margins += ((pol.chosen - ref.chosen) - (pol.rejected - ref.rejected)).float().tolist()
     policy.train(was_training)
-    return {"reward_accuracy": wins / max(n, 1), "reward_margin": margin / max(n, 1), "pairs": n}
+    result = _summary(margins)
+    # Per-kind breakdown when records carry meta.kind (the synthetic world does).
+    kinds = sorted({str(r.meta.get("kind")) for r in records if r.meta.get("kind") is not None})
+    if kinds:
+        result["by_kind"] = {k: _summary([m for m, r in zip(margins, records) if str(r.meta.get("kind")) == k])
+                             for k in kinds}
+    return result
+
+
+def _summary(margins: list[float]) -> dict:
+    n = len(margins)
+    return {"reward_accuracy": sum(m > 0 for m in margins) / max(n, 1),
+            "reward_margin": sum(margins) / max(n, 1), "pairs": n}
