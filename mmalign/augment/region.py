@@ -46,13 +46,15 @@ class Region:
 
     ``image``: index of the output image that holds the target (sequence: the target's position; collage
     and pic-in-pic: 0). ``box``: the target's pixels in that image (sequence: the whole image; collage:
-    the grid cell, label strip excluded; pic-in-pic: the inset). ``row``/``col``: grid cell, collage only.
+    the grid cell, label strip excluded; pic-in-pic: the inset). ``row``/``col``: the target's grid cell and
+    ``layout``: the collage's ``(rows, cols)``, collage only.
     """
 
     image: int
     box: Box
     row: int | None = None
     col: int | None = None
+    layout: tuple[int, int] | None = None
 
     def grid_cells(self, canvas_size: tuple[int, int], grid_hw: tuple[int, int], **kw) -> list[tuple[int, int]]:
         """Shortcut for :func:`box_to_grid_cells` on this region's box."""
