@@ -9,11 +9,8 @@ from pathlib import Path
 class MetricsLog:
     def __init__(self, path: Path, report_to: str = "none", resume: bool = False, config: dict | None = None):
         self.path = path
-        if resume and path.exists():
-            # Keep only lines before the resume point: the caller truncates by step via `truncate_after`.
-            pass
-        elif path.exists():
-            path.unlink()
+        if path.exists() and not resume:
+            path.unlink()  # a fresh run starts a fresh log; a resumed one truncates via `truncate_after`
         self._fh = open(path, "a", encoding="utf-8")
         self._sink = None
         if report_to == "tensorboard":

@@ -103,7 +103,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
         resolved = {**to_dict(cfg), "model": cfg.model, "resolved_model_path": model_path,
                     "parameters": {"total": total, "trainable": trainable}, "world_size": accelerator.num_processes}
         write_text_atomic(output_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
-    log = MetricsLog(output_dir / "metrics.jsonl", cfg.report_to, config=to_dict(cfg)) if main else None
+    log = MetricsLog(output_dir / "metrics.jsonl", cfg.report_to, resume=start_step > 0,
+                     config=to_dict(cfg)) if main else None
     if log is not None and start_step:
         log.truncate_after(start_step)
 
@@ -221,12 +222,13 @@ def _restore(path: Path, model, optimizer, scheduler, cfg: TrainConfig) -> int:
 
         set_peft_model_state_dict(model, load_file(str(path / "adapter_model.safetensors")))
     else:
-        weights = {}
-        for f in sorted(path.glob("*.safetensors")):
-            weights.update(load_file(str(f)))
-        missing, unexpected = model.load_state_dict(weights, strict=False)
-        if unexpected:
-            raise MMAlignError(f"{path}: checkpoint does not match the model ({len(unexpected)} unexpected keys)")
+        # from_pretrained applies the family's key renames between the saved and in-memory layouts.
+        saved = type(model).from_pretrained(path, dtype=next(model.parameters()).dtype)
+        missing, unexpected = model.load_state_dict(saved.state_dict(), strict=False)
+        if missing or unexpected:
+            raise MMAlignError(f"{path}: checkpoint does not match the model "
+                               f"({len(missing)} missing, {len(unexpected)} unexpected keys)")
+        del saved
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     ckpt.set_rng_state(state["rng"])
