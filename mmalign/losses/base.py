@@ -8,8 +8,9 @@ in `needs`; the trainer supplies those extras by name and nothing more.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import torch
 

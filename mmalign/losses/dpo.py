@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-
 import torch.nn.functional as F
 
-from .base import Loss, LossOutput, register, sequence_rewards
+from .base import Loss, LossOutput, register
+from .common import log_ratios
 
 
 @register
@@ -27,11 +27,10 @@ class SigmoidDPO(Loss):
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.label_smoothing < 0.5:
-            raise ValueError(f"sigmoid: label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
+            raise ValueError(f"{self.name}: label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
 
     def __call__(self, policy_chosen, policy_rejected, ref_chosen=None, ref_rejected=None, **extras):
-        r_w = sequence_rewards(policy_chosen.float(), None if ref_chosen is None else ref_chosen.float())
-        r_l = sequence_rewards(policy_rejected.float(), None if ref_rejected is None else ref_rejected.float())
+        r_w, r_l = log_ratios(self.name, policy_chosen, policy_rejected, ref_chosen, ref_rejected)  # [B] each
         logits = self.beta * (r_w - r_l)  # [B]
         eps = self.label_smoothing
         losses = -(1 - eps) * F.logsigmoid(logits) - eps * F.logsigmoid(-logits)

@@ -9,7 +9,7 @@ B = 4
 
 def batch(seed: int = 0, dtype=torch.float32) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    logp = lambda: -(torch.rand(B, generator=g) * 10 + 1)  # noqa: E731
+    logp = lambda: -(torch.rand(B, generator=g) * 10 + 1)
     return {"policy_chosen": logp().to(dtype), "policy_rejected": logp().to(dtype),
             "ref_chosen": logp().to(dtype), "ref_rejected": logp().to(dtype)}
 
