@@ -6,10 +6,16 @@ from pathlib import Path
 from typing import Callable
 
 from .tiny import TinyLlavaSpec, build_tiny_llava
+from .tiny_qwen import build_tiny_qwen2_vl
+from .tiny_text import build_tiny_llama
 
 
 def _llava(path: Path, seed: int = 0) -> Path:
     return build_tiny_llava(path, TinyLlavaSpec(seed=seed))
 
 
-TINY_BUILDERS: dict[str, Callable[..., Path]] = {"tiny-llava": _llava}
+TINY_BUILDERS: dict[str, Callable[..., Path]] = {
+    "tiny-llava": _llava,
+    "tiny-qwen2-vl": build_tiny_qwen2_vl,
+    "tiny-llama": build_tiny_llama,
+}

@@ -30,11 +30,23 @@ LLAVA_CHAT_TEMPLATE = (
 )
 
 
-def build_word_tokenizer(words: list[str], chat_template: str = LLAVA_CHAT_TEMPLATE) -> PreTrainedTokenizerFast:
-    """Word-level tokenizer over `words` (case-folded) plus punctuation and the special tokens."""
+def build_word_tokenizer(
+    words: list[str],
+    chat_template: str = LLAVA_CHAT_TEMPLATE,
+    extra_special: list[str] = (),
+    image_token: str = IMAGE_TOKEN,
+    video_token: str = VIDEO_TOKEN,
+    eos: str = EOS,
+) -> PreTrainedTokenizerFast:
+    """Word-level tokenizer over `words` (case-folded) plus punctuation and the special tokens.
+
+    `extra_special` adds a family's own markers (Qwen's <|im_start|>, <|image_pad|>, ...); `image_token`
+    and `video_token` name the placeholders the processor expands; `eos` ends an assistant turn.
+    """
+    specials = SPECIAL_TOKENS + [t for t in extra_special if t not in SPECIAL_TOKENS]
     punctuation = list(".,?!:;'\"()-/")
     vocab: dict[str, int] = {}
-    for token in SPECIAL_TOKENS + ["user", "assistant"] + punctuation + sorted({w.lower() for w in words}):
+    for token in specials + ["user", "assistant", "system"] + punctuation + sorted({w.lower() for w in words}):
         vocab.setdefault(token, len(vocab))
     # Digits split one by one, so every number is representable.
     for d in "0123456789":
@@ -45,14 +57,14 @@ def build_word_tokenizer(words: list[str], chat_template: str = LLAVA_CHAT_TEMPL
         [pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=True)]
     )
     core.decoder = decoders.WordPiece(prefix="##", cleanup=True)
-    core.add_special_tokens(SPECIAL_TOKENS)
+    core.add_special_tokens(specials)
     tok = PreTrainedTokenizerFast(
         tokenizer_object=core,
         pad_token=PAD,
         unk_token=UNK,
         bos_token=BOS,
-        eos_token=EOS,
-        extra_special_tokens={"image_token": IMAGE_TOKEN, "video_token": VIDEO_TOKEN},
+        eos_token=eos,
+        extra_special_tokens={"image_token": image_token, "video_token": video_token},
         chat_template=chat_template,
         model_max_length=4096,
         padding_side="right",

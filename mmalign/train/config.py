@@ -31,11 +31,11 @@ class TrainConfig:
     # -- what to train on --
     model: str = _f("tiny-llava", "model name or path; 'tiny-llava', 'tiny-qwen2-vl' and 'tiny-llama' "
                                   "build a random tiny model into OUTPUT_DIR/base-model first")
-    data: str = _f("", "preference records (JSONL); 'synthetic' writes the synthetic world's pairs into "
-                       "OUTPUT_DIR/data first")
+    data: str = _f("", "preference records (JSONL); 'synthetic' (image) or 'synthetic-text' writes the "
+                       "synthetic world's pairs into OUTPUT_DIR/data first")
     root: str = _f("", "folder that media paths are relative to; empty = the data file's folder")
-    eval_data: str = _f("", "held-out records scored after training (reward accuracy); 'synthetic' = a "
-                            "held-out synthetic split")
+    eval_data: str = _f("", "held-out records scored after training (reward accuracy); 'synthetic' / 'synthetic-text' "
+                            "= a held-out synthetic split (another seed)")
     output_dir: str = _f("runs/train", "where config.yaml, metrics.jsonl, checkpoint-N/ and final/ go")
     synthetic_pairs: int = _f(512, "pairs written when data is 'synthetic'")
     synthetic_eval_pairs: int = _f(256, "pairs written when eval_data is 'synthetic'")

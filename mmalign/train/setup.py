@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from ..data.synth import write_preference_pairs
+from ..data.synth import write_preference_pairs, write_text_pairs
 from ..errors import ConfigError
 from ..models.lora import apply_lora
 from ..models.tiny_registry import TINY_BUILDERS
@@ -24,27 +24,32 @@ def resolve_model_path(cfg: TrainConfig, output_dir: Path) -> str:
     return cfg.model
 
 
+SYNTHETIC = {"synthetic": write_preference_pairs, "synthetic-text": write_text_pairs}
+
+
+def _synthetic(kind: str, folder: Path, name: str, seed: int, count: int) -> Path:
+    path = folder / name
+    if not path.is_file():
+        SYNTHETIC[kind](folder, seed=seed, count=count, name=name)
+    return path
+
+
 def resolve_data(cfg: TrainConfig, output_dir: Path) -> tuple[Path, Path, Path | None]:
-    """(train file, media root, eval file or None). 'synthetic' writes the synthetic world's pairs."""
+    """(train file, media root, eval file or None). 'synthetic' / 'synthetic-text' write the synthetic
+    world's pairs under OUTPUT_DIR/data; the held-out split uses another seed, so other scenes."""
     if not cfg.data:
-        raise ConfigError("data: no training data given (a JSONL file, or 'synthetic')")
-    if cfg.data == "synthetic":
-        root = output_dir / "data"
-        train = root / "train.jsonl"
-        if not train.is_file():
-            write_preference_pairs(root, seed=cfg.seed, count=cfg.synthetic_pairs, name="train.jsonl")
+        raise ConfigError("data: no training data given (a JSONL file, 'synthetic' or 'synthetic-text')")
+    synth_dir = output_dir / "data"
+    if cfg.data in SYNTHETIC:
+        train = _synthetic(cfg.data, synth_dir, "train.jsonl", cfg.seed, cfg.synthetic_pairs)
+        root = synth_dir
     else:
         train = Path(cfg.data)
         root = Path(cfg.root) if cfg.root else train.parent
     eval_file = None
-    if cfg.eval_data == "synthetic":
-        eval_file = output_dir / "data" / "heldout.jsonl"
-        if not eval_file.is_file():
-            # A different seed gives different scenes and questions: a held-out split.
-            write_preference_pairs(eval_file.parent, seed=cfg.seed + 10_000, count=cfg.synthetic_eval_pairs,
-                                   name="heldout.jsonl")
-        if cfg.data != "synthetic":
-            root = root  # media of the synthetic split live beside it; evaluated with its own root
+    if cfg.eval_data in SYNTHETIC:
+        eval_file = _synthetic(cfg.eval_data, synth_dir, "heldout.jsonl", cfg.seed + 10_000,
+                               cfg.synthetic_eval_pairs)
     elif cfg.eval_data:
         eval_file = Path(cfg.eval_data)
     return train, root, eval_file

@@ -192,7 +192,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
         ckpt.save_model_folder(final_dir, unwrapped, loaded.processor)
     result_eval = None
     if eval_file is not None and main:
-        eval_root = eval_file.parent if cfg.eval_data == "synthetic" else root
+        eval_root = eval_file.parent if cfg.eval_data.startswith("synthetic") else root
         eval_collator = PreferenceCollator(loaded.processor, loaded.adapter, eval_root, cfg.max_length)
         eval_records, eval_bad = read_records(eval_file, eval_root, "skip", check=eval_collator.check_length)
         result_eval = reward_accuracy(unwrapped, reference, forward, eval_collator, eval_records,

@@ -2,9 +2,10 @@
 
 from .questions import Question, ask, vocabulary
 from .scenes import COLOURS, SHAPES, Scene, draw_scene, sample_scene
+from .text import write_text_pairs
 from .world import write_llava_instructions, write_preference_pairs
 
 __all__ = [
     "COLOURS", "SHAPES", "Question", "Scene", "ask", "draw_scene", "sample_scene", "vocabulary",
-    "write_llava_instructions", "write_preference_pairs",
+    "write_llava_instructions", "write_preference_pairs", "write_text_pairs",
 ]

@@ -42,5 +42,6 @@ def vocabulary() -> list[str]:
               "moving", "moves", "up", "down", "towards", "from", "to", "happens", "before", "after",
               "describe", "this", "how", "many", "are", "it", "you", "see", "one", "two", "three",
               "four", "five", "six", "seven", "eight", "nine", "grid", "cell", "inset", "small",
-              "large", "object", "objects", "question", "answer", "please", "color", "describe"}
+              "large", "object", "objects", "question", "answer", "please", "color", "describe",
+              "number", "comes"}
     return sorted(words)

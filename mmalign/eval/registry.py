@@ -1,0 +1,39 @@
+"""BENCHMARKS: every benchmark mmalign can score, by the name `mmalign eval BENCH` takes."""
+
+from __future__ import annotations
+
+from . import amber, chair, hallusionbench, mmhal, pope, videohallucer
+from .base import Benchmark
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "pope": Benchmark(
+        "pope", "POPE object existence (random/popular/adversarial); official first-sentence rule",
+        pope.read_questions, pope.score, frozenset(), ("f1", "accuracy", "yes_ratio")),
+    "videohallucer": Benchmark(
+        "videohallucer", "VideoHallucer basic/hallucinated pairs; paired accuracy per subset",
+        videohallucer.read_questions, videohallucer.score, frozenset({"match"}), ("accuracy",)),
+    "amber": Benchmark(
+        "amber", "AMBER discriminative (No = positive) and generative CHAIR/Cover/Hal/Cog",
+        amber.read_questions, amber.score,
+        frozenset({"data_path", "association", "safe_words", "noun_extractor", "similarity"}),
+        ("accuracy", "f1", "chair", "cover", "hal", "cog")),
+    "hallusionbench": Benchmark(
+        "hallusionbench", "HallusionBench aAcc/fAcc/qAcc; rule-based yes/no or judge mode",
+        hallusionbench.read_questions, hallusionbench.score, frozenset({"mode", "judge", "judge_name"}),
+        ("aAcc", "fAcc", "qAcc")),
+    "mmhal": Benchmark(
+        "mmhal", "MMHal-Bench 0-6 judge rating and hallucination rate (local judge)",
+        mmhal.read_questions, mmhal.score, frozenset({"judge", "judge_name"}),
+        ("average_score", "hallucination_rate")),
+    "chair": Benchmark(
+        "chair", "CHAIR_i / CHAIR_s over COCO objects with a user-supplied synonym list",
+        chair.read_questions, chair.score, frozenset({"synonyms", "singularize"}), ("chair_i", "chair_s")),
+}
+
+
+def get_benchmark(name: str) -> Benchmark:
+    from ..errors import MMAlignError
+
+    if name not in BENCHMARKS:
+        raise MMAlignError(f"unknown benchmark {name!r}; choose one of: {', '.join(sorted(BENCHMARKS))}")
+    return BENCHMARKS[name]
