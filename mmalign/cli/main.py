@@ -10,6 +10,8 @@ from ..errors import MMAlignError
 COMMANDS = {
     "train": ("mmalign.cli.train", "train a model from a YAML config: mmalign train CONFIG [key=value ...]"),
     "data": ("mmalign.cli.data", "check preference data: mmalign data validate --data FILE --root DIR"),
+    "eval": ("mmalign.cli.eval", "score a hallucination benchmark: mmalign eval BENCH --predictions FILE --data FILE"),
+    "report": ("mmalign.cli.report", "compare runs' metrics.json: mmalign report DIR... --out DIR"),
     "demo": ("mmalign.cli.demo", "run the built-in demo on a CPU"),
 }
 

@@ -2,7 +2,8 @@
 
 from .adapter import ModelAdapter, Span
 from .families import adapter_for
+from .generate import Generation, generate
 from .load import Loaded, load
 from .tiny import TinyLlavaSpec, build_tiny_llava
 
-__all__ = ["Loaded", "ModelAdapter", "Span", "TinyLlavaSpec", "adapter_for", "build_tiny_llava", "load"]
+__all__ = ["Generation", "generate", "Loaded", "ModelAdapter", "Span", "TinyLlavaSpec", "adapter_for", "build_tiny_llava", "load"]

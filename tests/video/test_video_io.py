@@ -8,7 +8,7 @@ import pytest
 from mmalign.data import video_backends
 from mmalign.data.schema import RecordProblem
 from mmalign.data.synth.video import VideoScene, render_video
-from mmalign.data.video import available_backends, load_clip, read_frames, video_info
+from mmalign.data.video import VideoInfo, available_backends, load_clip, read_frames, video_info
 
 needs_decord = pytest.mark.skipif("decord" not in available_backends(), reason="decord not installed here")
 
@@ -29,8 +29,7 @@ def test_decord_and_pyav_give_the_same_frames(video_root):
             assert (used_a, used_b) == ("decord", "pyav")
             assert a.shape == b.shape == (len(idx), 64, 64, 3) and a.dtype == b.dtype == np.uint8
             assert np.abs(a.astype(int) - b.astype(int)).max() <= 2  # same FFmpeg decode; 0 measured here
-    assert video_info(video_root / "left.mp4", "decord") == video_info(video_root / "left.mp4", "pyav").__class__(
-        16, 8.0, 64, 64, "decord")
+    assert video_info(video_root / "left.mp4", "decord") == VideoInfo(16, 8.0, 64, 64, "decord")
 
 
 def test_frames_follow_indices_and_show_the_motion(video_root):
@@ -69,6 +68,16 @@ def test_auto_falls_back_when_decord_fails_on_a_file(video_root, monkeypatch):
     monkeypatch.setattr(video_backends.DecordHandle, "__init__", broken)
     frames, used = read_frames(video_root / "down.mp4", [3])
     assert used == "pyav" and frames.shape == (1, 64, 64, 3)
+
+
+@needs_decord
+def test_auto_falls_back_where_decord_fails_on_a_real_file(tmp_path):
+    from mmalign.data.synth.video import write_video
+
+    # decord 0.6.0 fails to copy out frames 16, 24 or 48 px wide; auto mode then reads with PyAV
+    path = write_video(tmp_path / "small.mp4", VideoScene("cross", "green", "up"), frames=4, px=16)
+    frames, used = read_frames(path, [0, 3])
+    assert used == "pyav" and frames.shape == (2, 16, 16, 3)
 
 
 @pytest.mark.parametrize("backend", ["auto", "pyav", pytest.param("decord", marks=needs_decord)])
