@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .extras import check_extras, record_extras
 from .schema import Message, PreferenceRecord, RecordProblem, resolve_media
 
 
@@ -49,7 +50,12 @@ class PreferenceCollator:
     (right-padded, ending with the template's end-of-turn), the family's media tensors, and `ids`.
     """
 
-    def __init__(self, processor, adapter, root: str | Path, max_length: int | None = None):
+    def __init__(self, processor, adapter, root: str | Path, max_length: int | None = None,
+                 needs: frozenset[str] = frozenset()):
+        """`needs` is the loss's: "joint" puts prompt tokens into the scored spans (DOVE, with the
+        record's rejected_prompt on the rejected side); "rejected_media" scores the chosen answer under
+        the record's rejected_images on the rejected side (mDPO / VDPO); table extras come from fields."""
+        self.needs = frozenset(needs)
         self.processor = processor
         self.adapter = adapter
         self.root = Path(root)
@@ -93,11 +99,26 @@ class PreferenceCollator:
         ids, mask = _pad(enc, self.tokenizer.pad_token_id, left=True)
         return {"input_ids": ids, "attention_mask": mask}
 
-    def images_of(self, rec: PreferenceRecord) -> list[Image.Image]:
-        return [load_image(self.root, p) for p in rec.images]
+    def images_of(self, rec: PreferenceRecord, rejected: bool = False) -> list[Image.Image]:
+        paths = rec.images
+        if rejected and "rejected_media" in self.needs:
+            if rec.rejected_images is None:
+                raise RecordProblem("missing_field", "the objective needs 'rejected_images' on every record")
+            paths = rec.rejected_images
+        return [load_image(self.root, p) for p in paths]
+
+    def _rejected_prompt(self, rec: PreferenceRecord):
+        return rec.rejected_prompt if ("joint" in self.needs and rec.rejected_prompt) else rec.prompt
+
+    def _rejected_answer(self, rec: PreferenceRecord):
+        return rec.chosen if "rejected_media" in self.needs else rec.rejected
 
     def check_length(self, rec: PreferenceRecord) -> None:
-        """Raise RecordProblem('too_long') when prompt + longest answer exceeds max_length."""
+        """Raise RecordProblem('too_long') when prompt + longest answer exceeds max_length (and check the
+        fields the objective needs)."""
+        check_extras(rec, self.needs)
+        if "rejected_media" in self.needs:
+            self.images_of(rec, rejected=True)
         if self.max_length is None:
             return
         enc = self._encode_prompts([self.prompt_text(rec.prompt)], self.images_of(rec))
@@ -124,11 +145,28 @@ class PreferenceCollator:
             if key in enc:
                 batch[f"prompt_{key}"] = enc[key]
         batch.update(self.adapter.media_inputs(enc))
-        for side in ("chosen", "rejected"):
-            rows = [self.answer_ids(r.prompt, getattr(r, side)) for r in records]
-            batch[f"{side}_input_ids"], batch[f"{side}_attention_mask"] = _pad(rows, pad, left=False)
+        if self.needs & {"joint", "rejected_media"}:
+            # The rejected side has its own prompt (DOVE) or its own media (mDPO/VDPO).
+            rej_texts = [self.prompt_text(self._rejected_prompt(r)) for r in records]
+            rej_images = [img for r in records for img in self.images_of(r, rejected=True)]
+            rej = self._encode_prompts(rej_texts, rej_images)
+            batch["rejected_prompt_input_ids"] = rej["input_ids"]
+            batch["rejected_prompt_attention_mask"] = rej["attention_mask"]
+            for key in self.adapter.token_keys:
+                if key in rej:
+                    batch[f"rejected_prompt_{key}"] = rej[key]
+            batch["rejected_media"] = self.adapter.media_inputs(rej)
+        batch["score_prompt"] = "joint" in self.needs
+        chosen_rows = [self.answer_ids(r.prompt, r.chosen) for r in records]
+        rejected_rows = [self.answer_ids(self._rejected_prompt(r), self._rejected_answer(r)) for r in records]
+        batch["chosen_input_ids"], batch["chosen_attention_mask"] = _pad(chosen_rows, pad, left=False)
+        batch["rejected_input_ids"], batch["rejected_attention_mask"] = _pad(rejected_rows, pad, left=False)
+        extras = record_extras(records, self.needs)
+        if extras:
+            batch["extras"] = extras
         if self.max_length is not None:
-            total = batch["prompt_attention_mask"].sum(1) + torch.maximum(
+            total = batch.get("rejected_prompt_attention_mask", batch["prompt_attention_mask"]).sum(1).maximum(
+                batch["prompt_attention_mask"].sum(1)) + torch.maximum(
                 batch["chosen_attention_mask"].sum(1), batch["rejected_attention_mask"].sum(1))
             for rec, n in zip(records, total.tolist()):
                 if n > self.max_length:

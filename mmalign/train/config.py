@@ -46,6 +46,9 @@ class TrainConfig:
     # -- objective --
     loss: dict = _f({"name": "sigmoid", "beta": 0.1}, "objective: {name: NAME, HYPER: VALUE, ...}; see "
                                                       "docs/objectives.md")
+    transforms: list = _f([], "dataset transforms applied before training, in order: [{name: fdpo_flip}, "
+                              "{name: score_gap_filter, threshold: 2}, ...]; the result is written to "
+                              "OUTPUT_DIR/data/transformed.jsonl")
     # -- optimisation --
     learning_rate: float = _f(1e-6, "peak learning rate (AdamW)")
     weight_decay: float = _f(0.0, "AdamW weight decay")

@@ -57,19 +57,32 @@ def token_logps(logits: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
     return torch.gather(logp, 2, input_ids[:, input_ids.shape[1] - k + 1:].unsqueeze(-1)).squeeze(-1)
 
 
-def repeat_media(media: dict[str, Any], times: int) -> dict[str, Any]:
-    return {k: torch.cat([v] * times, dim=0) for k, v in media.items()}
+def side_inputs(batch: dict[str, Any], side: str) -> tuple[str, dict[str, Any]]:
+    """The prompt prefix and media of one side: the rejected side may have its own (DOVE, mDPO/VDPO)."""
+    if side == "rejected" and "rejected_prompt_input_ids" in batch:
+        return "rejected_prompt", batch["rejected_media"]
+    return "prompt", batch
 
 
 def concatenated_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> AnswerLogps:
-    """Run prompt+chosen and prompt+rejected rows in one forward; sum the answer-token log-probs."""
-    rows, masks, answers, extras = [], [], [], []
+    """Run prompt+chosen and prompt+rejected rows in one forward; sum the answer-token log-probs.
+
+    With `batch["score_prompt"]` (DOVE's joint preference) the prompt's text tokens are scored too; image
+    placeholders never are.
+    """
+    rows, masks, answers, extras, media = [], [], [], [], []
     token_key = next((k for k in adapter.token_keys if f"prompt_{k}" in batch), None)
     for side in ("chosen", "rejected"):
-        ids, attn, ans, extra = glue(batch["prompt_input_ids"], batch["prompt_attention_mask"],
+        prefix, side_media = side_inputs(batch, side)
+        ids, attn, ans, extra = glue(batch[f"{prefix}_input_ids"], batch[f"{prefix}_attention_mask"],
                                      batch[f"{side}_input_ids"], batch[f"{side}_attention_mask"], pad_id,
-                                     batch.get(f"prompt_{token_key}") if token_key else None)
+                                     batch.get(f"{prefix}_{token_key}") if token_key else None)
+        if batch.get("score_prompt"):
+            ans = attn.clone()
+            if adapter.image_token_id is not None:
+                ans[ids == adapter.image_token_id] = 0
         rows.append(ids), masks.append(attn), answers.append(ans), extras.append(extra)
+        media.append({k: side_media[k] for k in adapter.media_keys if k in side_media})
     width = max(r.shape[1] for r in rows)
 
     def right_pad(t, value):
@@ -81,9 +94,9 @@ def concatenated_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> 
     inputs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention_mask}
     if token_key:
         inputs[token_key] = torch.cat([right_pad(e, 0) for e in extras])
-    inputs.update(repeat_media({k: batch[k] for k in adapter.media_keys if k in batch}, 2))
-    # Only positions from the earliest answer onwards need logits: skip the lm_head on the prompt.
-    first_answer = int(answer_mask.float().argmax(1).min())
+    inputs.update({k: torch.cat([media[0][k], media[1][k]]) for k in media[0]})
+    # Only positions from the earliest scored token onwards need logits: skip the lm_head on the prompt.
+    first_answer = max(1, int(answer_mask.float().argmax(1).min()))
     keep = width - first_answer + 1
     out = model(**inputs, use_cache=False, logits_to_keep=keep)
     logp = token_logps(out.logits, input_ids)  # [2B, keep-1] aligned to the last positions

@@ -12,7 +12,12 @@ from .reference import reference_logps
 
 
 def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
-    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+    def move(v):
+        if isinstance(v, torch.Tensor):
+            return v.to(device)
+        return {k: move(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+    return {k: move(v) for k, v in batch.items()}
 
 
 def loss_extras(loss: Loss, policy: AnswerLogps, batch: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from .schedule import build_scheduler, warmup_steps
 from .setup import (build_policy_and_reference, check_precision, count_parameters, resolve_data,
                     resolve_model_path)
 from .step import PairForward, batch_tokens, compute_loss, to_device
+from .transform_data import transform_file
 
 # A pair sampler may rewrite a micro-batch before the forward pass, with the model at hand (online
 # rejections, self-generated answers). Called as sampler(batch, step=..., policy=..., reference=...).
@@ -69,7 +70,13 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     model_path = model_path or resolve_model_path(cfg, output_dir)
     loaded = load(model_path)
     train_file, root, eval_file = resolve_data(cfg, output_dir)
-    collator = PreferenceCollator(loaded.processor, loaded.adapter, root, max_length=cfg.max_length)
+    collator = PreferenceCollator(loaded.processor, loaded.adapter, root, max_length=cfg.max_length,
+                                  needs=loss_fn.needs)
+    if cfg.transforms and main:
+        train_file = transform_file(train_file, cfg.transforms, output_dir / "data" / "transformed.jsonl")
+    accelerator.wait_for_everyone()
+    if cfg.transforms:
+        train_file = output_dir / "data" / "transformed.jsonl"
     records, bad = read_records(train_file, root, cfg.on_bad_record, check=collator.check_length)
     if bad.total and main:
         print(f"{train_file}: {bad.summary()}")
@@ -193,7 +200,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     result_eval = None
     if eval_file is not None and main:
         eval_root = eval_file.parent if cfg.eval_data.startswith("synthetic") else root
-        eval_collator = PreferenceCollator(loaded.processor, loaded.adapter, eval_root, cfg.max_length)
+        eval_collator = PreferenceCollator(loaded.processor, loaded.adapter, eval_root, cfg.max_length,
+                                           needs=loss_fn.needs)
         eval_records, eval_bad = read_records(eval_file, eval_root, "skip", check=eval_collator.check_length)
         result_eval = reward_accuracy(unwrapped, reference, forward, eval_collator, eval_records,
                                       cfg.per_device_batch_size, accelerator.device)
