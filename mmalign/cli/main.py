@@ -12,6 +12,7 @@ COMMANDS = {
     "data": ("mmalign.cli.data", "check preference data: mmalign data validate --data FILE --root DIR"),
     "eval": ("mmalign.cli.eval", "score a hallucination benchmark: mmalign eval BENCH --predictions FILE --data FILE"),
     "report": ("mmalign.cli.report", "compare runs' metrics.json: mmalign report DIR... --out DIR"),
+    "bench": ("mmalign.cli.bench", "benchmarks: mmalign bench video|dpo [--json]"),
     "demo": ("mmalign.cli.demo", "run the built-in demo on a CPU"),
 }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import amber, chair, hallusionbench, mmhal, pope, videohallucer
+from functools import partial
+
+from . import amber, chair, hallusionbench, mmhal, pope, synth, videohallucer
 from .base import Benchmark
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -28,7 +30,22 @@ BENCHMARKS: dict[str, Benchmark] = {
     "chair": Benchmark(
         "chair", "CHAIR_i / CHAIR_s over COCO objects with a user-supplied synonym list",
         chair.read_questions, chair.score, frozenset({"synonyms", "singularize"}), ("chair_i", "chair_s")),
+    "synth-pope": Benchmark(
+        "synth-pope", "synthetic object/colour existence (random/popular/adversarial), POPE metrics",
+        partial(synth.read_suite, "synth-pope"), synth.score_pope, frozenset(),
+        ("accuracy", "f1", "hallucination_rate", "yes_ratio")),
+    "synth-multi": Benchmark(
+        "synth-multi", "synthetic questions about one image of several (sequence/collage/inset)",
+        partial(synth.read_suite, "synth-multi"), synth.score_multi, frozenset(),
+        ("accuracy", "hallucination_rate")),
+    "synth-video": Benchmark(
+        "synth-video", "synthetic moving-shape videos, basic/hallucinated yes/no pairs (object/direction/temporal)",
+        partial(synth.read_suite, "synth-video"), synth.score_video, frozenset(),
+        ("accuracy", "paired_accuracy", "hallucination_rate")),
 }
+
+# Benchmarks whose questions and media mmalign can write itself (`--make-data DIR`).
+SYNTHETIC = ("synth-pope", "synth-multi", "synth-video")
 
 
 def get_benchmark(name: str) -> Benchmark:

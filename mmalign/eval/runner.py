@@ -44,16 +44,20 @@ def run_eval(
     answer_fn: AnswerFn,
     out_dir: str | Path,
     batch_size: int = 8,
+    info: dict | None = None,
     **opts,
 ) -> dict:
     """Answer every question (resumably, into OUT/predictions.jsonl), score, write OUT/metrics.json.
 
     `answer_fn(batch of questions) -> answers` is where a model comes in; the generation path
-    (`mmalign eval BENCH --model PATH`) wraps `mmalign.models.generate` as such a function.
+    (`mmalign eval BENCH --model PATH`) wraps `mmalign.models.generate` as such a function
+    (`mmalign.eval.generation.model_answer_fn`). `info` (e.g. the inputs and generation settings) is
+    added to metrics.json as it is.
     """
     out_dir = Path(out_dir)
     predictions = answer_questions(questions, answer_fn, out_dir / "predictions.jsonl", batch_size)
     metrics = score_predictions(benchmark, questions, predictions, **opts)
+    metrics.update(info or {})
     write_json_atomic(out_dir / "metrics.json", metrics)
     return metrics
 

@@ -12,6 +12,7 @@ from typing import Callable
 import torch
 import yaml
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
@@ -59,6 +60,9 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     output_dir = Path(cfg.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     loss_fn = _build_loss(cfg)
+    # accelerate keeps one global state per process; a library caller (tests, the demo) may train several
+    # times with different precisions, so reset it (the process group, if any, is kept).
+    AcceleratorState._reset_state()
     accelerator = Accelerator(mixed_precision=check_precision(cfg.precision),
                               cpu=not torch.cuda.is_available())
     set_seed(cfg.seed)

@@ -78,3 +78,30 @@ def test_data_validate_cli(tmp_path, synth_pairs, capsys):
     assert cli(["data", "validate", "--data", str(bad), "--root", str(root)]) == 1
     out = capsys.readouterr().out
     assert f"{bad}:2: malformed JSON" in out
+
+
+@pytest.mark.parametrize("over", [{"precision": "bf16"}, {"gradient_checkpointing": True},
+                                  {"gradient_checkpointing": True, "lora": {"enabled": True, "r": 4}}],
+                         ids=["bf16", "checkpointing", "checkpointing-lora"])
+def test_precision_and_checkpointing_train(tmp_path, tiny_llava_path, synth_pairs, over):
+    train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, max_steps=2, **over))
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(r["loss"] == r["loss"] and r["grad_norm"] > 0 for r in rows)
+
+
+def test_checkpointing_gives_same_loss(tmp_path, tiny_llava_path, synth_pairs):
+    losses = []
+    for i, ckpt in enumerate((False, True)):
+        train(tiny_config(tmp_path / str(i), tiny_llava_path, synth_pairs, max_steps=2, gradient_checkpointing=ckpt))
+        rows = [json.loads(line) for line in (tmp_path / str(i) / "run" / "metrics.jsonl").read_text().splitlines()]
+        losses.append([r["loss"] for r in rows])
+    assert losses[0] == pytest.approx(losses[1], abs=1e-5)
+
+
+def test_fp16_on_cpu_is_a_clear_error(tmp_path, tiny_llava_path, synth_pairs):
+    from mmalign.errors import ConfigError
+
+    if torch.cuda.is_available():
+        pytest.skip("fp16 is valid on a GPU")
+    with pytest.raises(ConfigError, match="fp16"):
+        train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, precision="fp16"))

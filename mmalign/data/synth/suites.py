@@ -68,10 +68,10 @@ def pope_negative(scene: Scene, kind: str, split: str, scenes: list[Scene], rng:
     if split == "adversarial":
         if kind == "object":  # shapes that co-occur with this colour
             freq = Counter(s.shape for s in scenes if s.colour == scene.colour)
-            return sorted(others, key=lambda k: (-freq[k], k))[0]
+            return min(others, key=lambda k: (-freq[k], k))
         freq = Counter(s.colour for s in scenes if s.shape == scene.shape)  # same shape, other colour
         colours = [c for c in sorted(COLOURS) if c != scene.colour]
-        return f"{sorted(colours, key=lambda c: (-freq[c], c))[0]} {scene.shape}"
+        return f"{min(colours, key=lambda c: (-freq[c], c))} {scene.shape}"
     raise ValueError(f"unknown POPE split {split!r}; valid: {', '.join(POPE_SPLITS)}")
 
 

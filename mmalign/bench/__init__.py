@@ -1,0 +1,1 @@
+"""Benchmarks run as commands (`mmalign bench ...`), never as timed tests."""
