@@ -2,15 +2,18 @@
 
 `BENCHMARKS[name].read_questions(data_path, root)` gives Questions; `score_predictions(name, questions,
 predictions)` gives a JSON-able metrics dict; `run_eval(name, questions, answer_fn, out_dir)` is where a
-model's answers come in. See docs/evaluation.md.
+model's answers come in (`generation.model_answer_fn` puts a model behind `mmalign.models.generate`
+there). Synthetic suites (`SYNTHETIC`: synth-pope, synth-multi, synth-video) are written by
+`mmalign.data.synth.suites.write_suite`. See docs/evaluation.md.
 """
 
 from .base import Benchmark, Question
+from .generation import model_answer_fn
 from .predictions import answer_questions, read_predictions, recover_predictions
-from .registry import BENCHMARKS, get_benchmark
+from .registry import BENCHMARKS, SYNTHETIC, get_benchmark
 from .runner import format_metrics, run_eval, score_predictions
 
 __all__ = [
-    "BENCHMARKS", "Benchmark", "Question", "answer_questions", "format_metrics", "get_benchmark",
-    "read_predictions", "recover_predictions", "run_eval", "score_predictions",
+    "BENCHMARKS", "SYNTHETIC", "Benchmark", "Question", "answer_questions", "format_metrics", "get_benchmark",
+    "model_answer_fn", "read_predictions", "recover_predictions", "run_eval", "score_predictions",
 ]
