@@ -10,7 +10,7 @@ from ..errors import MMAlignError
 COMMANDS = {
     "train": ("mmalign.cli.train", "train a model from a YAML config: mmalign train CONFIG [key=value ...]"),
     "data": ("mmalign.cli.data", "check preference data: mmalign data validate --data FILE --root DIR"),
-    "eval": ("mmalign.cli.eval", "score a hallucination benchmark: mmalign eval BENCH --predictions FILE --data FILE"),
+    "eval": ("mmalign.cli.eval", "evaluate a benchmark: mmalign eval BENCH --model PATH|--predictions FILE --data FILE --out DIR"),
     "report": ("mmalign.cli.report", "compare runs' metrics.json: mmalign report DIR... --out DIR"),
     "bench": ("mmalign.cli.bench", "benchmarks: mmalign bench video|dpo [--json]"),
     "demo": ("mmalign.cli.demo", "run the built-in demo on a CPU"),
