@@ -1,0 +1,134 @@
+"""Read LLaVA-format instruction data (LLaVA-665k: a JSON list, or JSON lines) row by row, with line numbers.
+
+A usable row has an ``id``, one ``image`` found under the root, a first ``human`` turn holding an
+``<image>`` tag, and a ``gpt`` turn after it. Only that first question/answer pair is used (paper,
+mia_dpo.md §2.1). Anything else is a :class:`BadRow` with its line and a stable reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..augment import IMAGE_TOKEN
+from ..data.schema import RecordProblem, resolve_media
+from ..errors import DataError
+
+BAD_ROW_REASONS = ("malformed_json", "not_an_object", "no_id", "duplicate_id", "no_image", "missing_image",
+                   "no_human_turn", "no_image_tag", "no_answer")
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    id: str
+    image: str  # relative to the root
+    question: str  # the first human turn, <image> tag included
+    answer: str  # the gpt turn after it
+    line: int
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    reason: str
+    message: str
+
+
+def _iter_json_list(text: str, path: Path) -> Iterator[tuple[int, Any]]:
+    """(line, value) for each element of a top-level JSON list."""
+    dec = json.JSONDecoder()
+    pos = text.index("[") + 1
+    n = len(text)
+
+    def skip(p: int) -> int:
+        while p < n and text[p] in " \t\r\n":
+            p += 1
+        return p
+
+    pos = skip(pos)
+    if pos < n and text[pos] == "]":
+        return
+    while True:
+        line = text.count("\n", 0, pos) + 1
+        try:
+            value, pos = dec.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg}); cannot read further") from None
+        yield line, value
+        pos = skip(pos)
+        if pos < n and text[pos] == ",":
+            pos = skip(pos + 1)
+            continue
+        if pos < n and text[pos] == "]":
+            return
+        raise DataError(f"{path}:{text.count(chr(10), 0, pos) + 1}: expected ',' or ']' in the JSON list")
+
+
+def _iter_values(path: Path) -> Iterator[tuple[int, Any]]:
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        yield from _iter_json_list(text, path)
+        return
+    for line, raw in enumerate(text.splitlines(), start=1):  # JSON lines
+        if raw.strip():
+            try:
+                yield line, json.loads(raw)
+            except json.JSONDecodeError as exc:
+                yield line, RecordProblem("malformed_json", f"malformed JSON ({exc.msg})")
+
+
+def _check(value: Any, root: Path, seen: set[str]) -> tuple[str, str, str, str]:
+    if isinstance(value, RecordProblem):
+        raise value
+    if not isinstance(value, dict):
+        raise RecordProblem("not_an_object", f"a row must be a JSON object, got {type(value).__name__}")
+    if value.get("id") is None:
+        raise RecordProblem("no_id", "the row has no 'id'")
+    rid = str(value["id"])
+    if rid in seen:
+        raise RecordProblem("duplicate_id", f"id {rid!r} appeared on an earlier row")
+    image = value.get("image")
+    if isinstance(image, list) and len(image) == 1:
+        image = image[0]
+    if not isinstance(image, str) or not image:
+        raise RecordProblem("no_image", "the row has no single 'image' (text-only and multi-image rows are not used)")
+    try:
+        full = resolve_media(root, image)
+    except RecordProblem as exc:
+        raise RecordProblem("missing_image", exc.message) from None
+    if not full.is_file():
+        raise RecordProblem("missing_image", f"image {image!r} not found under {str(root)!r}")
+    turns = value.get("conversations")
+    turns = turns if isinstance(turns, list) else []
+    first = next((i for i, t in enumerate(turns) if isinstance(t, dict) and t.get("from") == "human"), None)
+    if first is None or not isinstance(turns[first].get("value"), str):
+        raise RecordProblem("no_human_turn", "the row has no human turn")
+    question = turns[first]["value"]
+    if IMAGE_TOKEN not in question:
+        raise RecordProblem("no_image_tag", f"the first human turn has no {IMAGE_TOKEN} tag")
+    nxt = turns[first + 1] if first + 1 < len(turns) else None
+    if not isinstance(nxt, dict) or nxt.get("from") != "gpt" or not str(nxt.get("value", "")).strip():
+        raise RecordProblem("no_answer", "no gpt answer follows the first human turn")
+    return rid, image, question, str(nxt["value"]).strip()
+
+
+def read_llava(path: str | Path, root: str | Path) -> tuple[list[SourceRow], list[BadRow]]:
+    """Every row of a LLaVA-format file: the usable ones and the bad ones (with line and reason)."""
+    path, root = Path(path), Path(root)
+    if not path.is_file():
+        raise DataError(f"{path}: instruction data not found")
+    rows: list[SourceRow] = []
+    bad: list[BadRow] = []
+    seen: set[str] = set()
+    for line, value in _iter_values(path):
+        try:
+            rid, image, question, answer = _check(value, root, seen)
+        except RecordProblem as exc:
+            bad.append(BadRow(line, exc.reason, exc.message))
+            continue
+        seen.add(rid)
+        rows.append(SourceRow(rid, image, question, answer, line))
+    return rows, bad

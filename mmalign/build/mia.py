@@ -1,0 +1,163 @@
+"""Build MIA-DPO preference pairs from LLaVA-format instruction data (research/mia_dpo.md §1-3).
+
+For every usable source row: build its multi-image sample (sequence, grid collage or pic-in-pic), corrupt
+it the format's way, let the model answer greedily, read the answer's attention on the target with the
+probe, and keep (chosen = ground truth, rejected = the answer) when the selector flags it. Writes
+``OUT/images/``, ``OUT/pairs.jsonl`` and ``OUT/progress.jsonl`` (flushed line by line, resumable) and
+``OUT/summary.json``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from ..augment import Augmented, corrupt
+from ..data.schema import _messages
+from ..io import write_json_atomic
+from ..select import AttentionProbe, Selector
+from .llava_source import read_llava
+from .output import JsonlAppender, read_resumable, safe_name
+from .plan import FORMATS, Plan, augment_plan, normalise_proportions, plan_rows
+
+
+@dataclass(frozen=True)
+class MiaConfig:
+    """Build options; defaults follow the paper's code where it has one (docs/build-data.md)."""
+
+    formats: tuple[str, ...] = FORMATS
+    proportions: tuple[float, ...] | None = None  # aligned with formats; None: the paper's Table 8 mix
+    seed: int = 0
+    limit: int | None = None  # first N usable rows
+    batch_size: int = 8
+    max_new_tokens: int = 512  # paper: 512
+    layer: int | None = None  # None: the middle decoder layer
+    corrupt: bool = True  # noise before generating (collage cell 225, pic-in-pic 49; paper)
+    cell: int = 448
+    margin: int = 40
+    max_answer_chars: int = 512  # paper skips ground truths of >= 512 characters
+    image_ext: str = "png"
+    progress: bool = True
+    selector: Selector = field(default_factory=Selector)
+
+
+def _record(plan: Plan, aug: Augmented, images: list[str], answer: str, decision, layer: int, corrupted: bool) -> dict:
+    meta = {**aug.meta(), "attention_ratio": decision.ratio, "threshold": decision.threshold, "ppl": decision.ppl,
+            "layer": layer, "corrupted": corrupted, "source_id": plan.row.id, "source_line": plan.row.line}
+    return {
+        "id": plan.row.id,
+        "images": images,
+        "prompt": _messages(aug.prompt, "prompt", "user"),
+        "chosen": [{"role": "assistant", "content": [{"type": "text", "text": plan.row.answer}]}],
+        "rejected": [{"role": "assistant", "content": [{"type": "text", "text": answer}]}],
+        "meta": meta,
+    }
+
+
+def _save_images(aug: Augmented, out: Path, row_id: str, ext: str) -> list[str]:
+    rels = []
+    for i, image in enumerate(aug.images):
+        rel = f"images/{safe_name(row_id)}_{i}.{ext}"
+        (out / "images").mkdir(parents=True, exist_ok=True)
+        image.save(out / rel)
+        rels.append(rel)
+    return rels
+
+
+def summarise(progress: Sequence[dict], bad_rows: Sequence, proportions: dict[str, float], config: MiaConfig) -> dict:
+    kept = Counter(p["format"] for p in progress if p.get("kept"))
+    planned = Counter(p["format"] for p in progress)
+    drops = Counter(p["reason"] for p in progress if not p.get("kept"))
+    return {
+        "pairs": sum(kept.values()),
+        "pairs_per_format": {f: kept.get(f, 0) for f in proportions},
+        "processed": len(progress),
+        "processed_per_format": {f: planned.get(f, 0) for f in proportions},
+        "dropped": dict(sorted(drops.items())),
+        "bad_rows": dict(sorted(Counter(b.reason for b in bad_rows).items())),
+        "bad_row_lines": [{"line": b.line, "reason": b.reason} for b in bad_rows[:1000]],
+        "proportions": proportions,
+        "config": {k: v for k, v in asdict(config).items() if k != "selector"} | {"selector": repr(config.selector)},
+    }
+
+
+def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, config: MiaConfig = MiaConfig(),
+              *, log=None) -> dict:
+    """Run (or resume) a build into ``out``; returns the summary. ``model``: a path, or a
+    ``mmalign.models.Loaded``. ``log``: where bad rows are reported (default stderr)."""
+    from ..models import generate, load
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    root, out = Path(root), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, bad = read_llava(data, root)
+    for b in bad:
+        log(f"{data}:{b.line}: skipped ({b.reason}): {b.message}")
+    proportions = normalise_proportions(config.formats, config.proportions)
+    plans = plan_rows(rows, proportions, seed=config.seed)
+    if config.limit is not None:
+        plans = plans[:config.limit]
+    pairs_path, progress_path = out / "pairs.jsonl", out / "progress.jsonl"
+    progress = read_resumable(progress_path)
+    done = {p["id"] for p in progress}
+    for rec in read_resumable(pairs_path):  # a pair written just before an interruption hit its progress line
+        if rec["id"] not in done:
+            done.add(rec["id"])
+            progress.append({"id": rec["id"], "format": rec["meta"]["format"], "kept": True, "reason": None})
+    pending = [p for p in plans if p.row.id not in done]
+    loaded = load(model) if isinstance(model, (str, Path)) else model
+    probe = AttentionProbe(loaded.model, loaded.processor, loaded.adapter, layer=config.layer)
+    pairs_out, progress_out = JsonlAppender(pairs_path), JsonlAppender(progress_path)
+    bar = tqdm(total=len(plans), initial=len(plans) - len(pending), disable=not config.progress, desc="build mia",
+               unit="row")
+
+    def finish(plan: Plan, kept: bool, reason: str | None, **extra) -> None:
+        entry = {"id": plan.row.id, "line": plan.row.line, "format": plan.format, "n_images": plan.n_images,
+                 "kept": kept, "reason": reason, **extra}
+        progress_out.write(entry)
+        progress.append(entry)
+        bar.update(1)
+
+    try:
+        for start in range(0, len(pending), config.batch_size):
+            ready: list[tuple[Plan, Augmented, Augmented]] = []
+            for plan in pending[start:start + config.batch_size]:
+                if plan.n_images == 0:
+                    finish(plan, False, "no_distractors")
+                elif len(plan.row.answer) >= config.max_answer_chars:
+                    finish(plan, False, "answer_too_long")
+                else:
+                    try:
+                        aug = augment_plan(plan, root, cell=config.cell, margin=config.margin)
+                    except OSError as exc:
+                        log(f"{data}:{plan.row.line}: unreadable image ({exc})")
+                        finish(plan, False, "bad_image")
+                        continue
+                    ready.append((plan, aug, corrupt(aug, seed=plan.seed) if config.corrupt else aug))
+            if not ready:
+                continue
+            gens = generate(loaded.model, loaded.processor, [{"prompt": g.prompt, "images": list(g.images)}
+                                                             for _, _, g in ready],
+                            adapter=loaded.adapter, max_new_tokens=config.max_new_tokens,
+                            batch_size=len(ready), return_logprobs=True)
+            atts = probe.measure([g.prompt for _, _, g in ready], [list(g.images) for _, _, g in ready],
+                                 [gen.token_ids for gen in gens])
+            for (plan, aug, _), gen, att in zip(ready, gens, atts):
+                decision = config.selector.decide(aug, att, gen.text, plan.row.answer, gen.logprobs)
+                if decision.keep:
+                    images = _save_images(aug, out, plan.row.id, config.image_ext)
+                    pairs_out.write(_record(plan, aug, images, gen.text, decision, probe.layer, config.corrupt))
+                finish(plan, decision.keep, decision.reason, ratio=decision.ratio, threshold=decision.threshold)
+    finally:
+        bar.close()
+        pairs_out.close()
+        progress_out.close()
+        summary = summarise(progress, bad, proportions, config)
+        write_json_atomic(out / "summary.json", summary)
+    return summary

@@ -1,0 +1,93 @@
+"""mmalign build-data mia --data llava.json --root DIR --model PATH --out DIR [options]
+
+Subcommands: ``mia`` (multi-image augmentation + attention-aware selection). A ``video`` subcommand
+plugs in as another entry of SUBCOMMANDS.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import MMAlignError
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _add_mia(sub) -> None:
+    p = sub.add_parser("mia", help="MIA-DPO pairs from LLaVA-format instruction data",
+                       description="Build MIA-DPO preference pairs (see docs/build-data.md).")
+    p.add_argument("--data", required=True, help="LLaVA-format instruction data (JSON list or JSONL)")
+    p.add_argument("--root", default=None, help="image root (default: the data file's folder)")
+    p.add_argument("--model", required=True, help="model path (generates and is probed)")
+    p.add_argument("--out", required=True, help="output folder: pairs.jsonl, images/, summary.json")
+    p.add_argument("--formats", default="sequence,collage,inset", help="comma list of sequence, collage, inset")
+    p.add_argument("--proportions", type=_floats, default=None,
+                   help="weights aligned with --formats (default: the paper's 0.522,0.322,0.156)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None, help="use the first N usable rows")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--max-new-tokens", type=int, default=512)
+    p.add_argument("--layer", type=int, default=None, help="decoder layer to probe (default: the middle one)")
+    p.add_argument("--min-ppl", type=float, default=1.1, help="keep rejections with perplexity above this; "
+                                                                 "negative turns the filter off")
+    p.add_argument("--max-length-ratio", type=float, default=None, help="drop pairs whose word-length ratio exceeds this")
+    p.add_argument("--min-edit-distance", type=float, default=None,
+                   help="drop pairs whose normalised edit distance is below this")
+    p.add_argument("--no-corrupt", action="store_true", help="generate from the clean images")
+    p.add_argument("--cell", type=int, default=448, help="grid collage cell size (px)")
+    p.add_argument("--margin", type=int, default=40, help="grid collage label strip (px)")
+    p.add_argument("--dtype", default=None, help="model dtype (fp32, bf16, fp16)")
+    p.add_argument("--device", default=None, help="model device (cpu, cuda)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=_run_mia)
+
+
+def _run_mia(args) -> int:
+    from ..build import MiaConfig, build_mia, parse_formats
+    from ..models import load
+    from ..select import PostFilter, Selector
+
+    try:
+        formats = parse_formats(args.formats)
+    except ValueError as exc:
+        raise MMAlignError(str(exc)) from None
+    if args.proportions is not None and len(args.proportions) != len(formats):
+        raise MMAlignError(f"--proportions has {len(args.proportions)} values for {len(formats)} formats")
+    if args.batch_size < 1 or (args.limit is not None and args.limit < 0):
+        raise MMAlignError("--batch-size must be >= 1 and --limit >= 0")
+    post = PostFilter(min_ppl=None if args.min_ppl < 0 else args.min_ppl, max_length_ratio=args.max_length_ratio,
+                      min_edit_distance=args.min_edit_distance)
+    config = MiaConfig(formats=formats, proportions=args.proportions, seed=args.seed, limit=args.limit,
+                       batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, layer=args.layer,
+                       corrupt=not args.no_corrupt, cell=args.cell, margin=args.margin,
+                       progress=not args.no_progress, selector=Selector(post=post))
+    root = Path(args.root) if args.root else Path(args.data).parent
+    loaded = load(args.model, dtype=args.dtype, device=args.device)
+    try:
+        summary = build_mia(args.data, root, loaded, args.out, config)
+    except ValueError as exc:
+        raise MMAlignError(str(exc)) from None
+    per = ", ".join(f"{k}: {v}" for k, v in summary["pairs_per_format"].items())
+    drops = ", ".join(f"{k}: {v}" for k, v in summary["dropped"].items()) or "none"
+    bad = ", ".join(f"{k}: {v}" for k, v in summary["bad_rows"].items()) or "none"
+    print(f"{summary['pairs']} pairs ({per}) from {summary['processed']} rows; dropped: {drops}; bad rows: {bad}")
+    print(f"wrote {Path(args.out) / 'pairs.jsonl'} and {Path(args.out) / 'summary.json'}")
+    return 0
+
+
+SUBCOMMANDS = {"mia": _add_mia}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="mmalign build-data", description="Build preference data.")
+    sub = parser.add_subparsers(dest="kind", required=True)
+    for add in SUBCOMMANDS.values():
+        add(sub)
+    args = parser.parse_args(argv)
+    return int(args.run(args) or 0)

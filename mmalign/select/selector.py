@@ -1,0 +1,58 @@
+"""The MIA-DPO selector: keep the model's answer as a rejection when it looked away from the target."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..augment import Augmented
+from .filters import PostFilter, perplexity
+from .probe import ImageAttention
+from .ratio import RatioOptions, attention_ratio
+from .thresholds import is_rejection, threshold_for
+
+DROP_REASONS = ("empty_answer", "same_as_ground_truth", "no_image_attention", "attention_on_target",
+                "low_ppl", "length_ratio", "too_similar")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``keep``: the pair (chosen = ground truth, rejected = answer) is kept; otherwise ``reason`` says why
+    not (one of :data:`DROP_REASONS`). ``ratio``/``threshold``: the attention rule's numbers."""
+
+    keep: bool
+    reason: str | None
+    ratio: float
+    threshold: float
+    ppl: float | None
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Attention rule (per-format, per-image-count ``thresholds``, paper defaults) then post-filters.
+
+    Checks in order: non-empty answer, answer != ground truth (stripped strings), ratio below the
+    threshold (:func:`is_rejection`), then :class:`PostFilter` (perplexity > 1.1 by default).
+    """
+
+    thresholds: dict[str, dict[int, float]] | None = None
+    inclusive: bool | None = None
+    ratio_options: RatioOptions = field(default_factory=RatioOptions)
+    post: PostFilter = field(default_factory=PostFilter)
+
+    def decide(self, aug: Augmented, att: ImageAttention, answer: str, ground_truth: str,
+               logprobs: Sequence[float] | None = None) -> Decision:
+        limit = threshold_for(aug.format, aug.n_inputs, self.thresholds)
+        ppl = perplexity(logprobs) if logprobs else None
+        if not answer.strip():
+            return Decision(False, "empty_answer", math.nan, limit, ppl)
+        ratio = attention_ratio(att, aug, self.ratio_options)
+        if answer.strip() == ground_truth.strip():
+            return Decision(False, "same_as_ground_truth", ratio, limit, ppl)
+        if math.isnan(ratio):
+            return Decision(False, "no_image_attention", ratio, limit, ppl)
+        if not is_rejection(ratio, aug.format, aug.n_inputs, thresholds=self.thresholds, inclusive=self.inclusive):
+            return Decision(False, "attention_on_target", ratio, limit, ppl)
+        reason = self.post.reason(answer, ground_truth, logprobs)
+        return Decision(reason is None, reason, ratio, limit, ppl)
