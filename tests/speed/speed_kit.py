@@ -1,0 +1,110 @@
+"""Shared pieces for the speed-path tests: small models, records with 1 and 3 images, gradient capture."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from mmalign.data.collate import PreferenceCollator
+from mmalign.data.schema import PreferenceRecord
+from mmalign.models import load
+
+
+def build_family(family: str, path: Path) -> Path:
+    if family == "llava":
+        from mmalign.models.tiny import TinyLlavaSpec, build_tiny_llava
+
+        spec = TinyLlavaSpec(hidden_size=32, intermediate_size=64, vision_hidden_size=32, num_heads=2)
+        return build_tiny_llava(path, spec)
+    if family == "qwen":
+        from mmalign.models.tiny_qwen import build_tiny_qwen2_vl
+
+        return build_tiny_qwen2_vl(path, hidden_size=32)
+    from mmalign.models.tiny_text import build_tiny_llama
+
+    return build_tiny_llama(path)
+
+
+def _msg(role, items):
+    return [{"role": role, "content": items}]
+
+
+def _text(t):
+    return {"type": "text", "text": t}
+
+
+def write_images(root: Path, n: int = 4) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        # Different sizes: Qwen2-VL gets different grids (M-RoPE positions), LLaVA resizes.
+        Image.new("RGB", (32 + 16 * (i % 2), 32), (60 * i, 30, 200 - 40 * i)).save(root / f"{i}.png")
+
+
+def records(vision: bool = True) -> list[PreferenceRecord]:
+    """Three pairs: 1 image + long prompt, 3 images + short prompt, 1 image + medium prompt."""
+    img = [{"type": "image"}] if vision else []
+    rows = [
+        (img, "what colour is the circle in the picture", "red", "blue circle is there", ["0.png"]),
+        (img * 3, "which", "the second one is red", "first", ["1.png", "2.png", "3.png"]),
+        (img, "how many shapes", "two shapes", "three", ["2.png"]),
+    ]
+    out = []
+    for i, (media, q, c, r, images) in enumerate(rows):
+        out.append(PreferenceRecord(f"r{i}", _msg("user", media + [_text(q)]), _msg("assistant", [_text(c)]),
+                                    _msg("assistant", [_text(r)]), images=images if vision else []))
+    return out
+
+
+def write_jsonl(path: Path, recs: list[PreferenceRecord]) -> Path:
+    rows = [{"id": r.id, "images": r.images, "prompt": r.prompt, "chosen": r.chosen, "rejected": r.rejected}
+            for r in recs]
+    path.write_text("".join(json.dumps(x) + "\n" for x in rows))
+    return path
+
+
+def setup(family_path: Path, root: Path, mode: str):
+    """(model, adapter, collator, pad_id); mode: 'lora', 'full' (everything trainable) or 'frozen-vision'."""
+    loaded = load(family_path)
+    model, adapter = loaded.model, loaded.adapter
+    torch.manual_seed(0)
+    if mode == "lora":
+        from types import SimpleNamespace
+
+        from mmalign.models.lora import apply_lora
+
+        model = apply_lora(model, adapter, SimpleNamespace(r=4, alpha=8, dropout=0.0, target_modules=[]))
+        # Non-zero B so the adapters change the function (peft starts B at zero).
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.data.normal_(0, 0.05)
+    elif mode == "frozen-vision":
+        roots = tuple(adapter.vision_prefixes) + tuple(adapter.projector_prefixes)
+        for name, p in model.named_parameters():
+            if name.startswith((*roots, "model.visual")):
+                p.requires_grad_(False)
+    model.train()
+    collator = PreferenceCollator(loaded.processor, adapter, root)
+    return model, adapter, collator, collator.tokenizer.pad_token_id
+
+
+def grads(model) -> dict[str, torch.Tensor]:
+    out = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    return out
+
+
+def assert_grads_close(a: dict, b: dict, rtol=1e-3, atol=1e-5) -> None:
+    assert a.keys() == b.keys()
+    for name, value in a.items():
+        torch.testing.assert_close(value, b[name], rtol=rtol, atol=atol, msg=lambda m, n=name: f"{n}: {m}")
+
+
+def frozen_copy(model):
+    ref = copy.deepcopy(model).eval()
+    for p in ref.parameters():
+        p.requires_grad_(False)
+    return ref

@@ -1,0 +1,87 @@
+"""Frozen vision: image features computed once per pair serve policy and reference, with equal results."""
+
+import pytest
+import torch
+from speed_kit import assert_grads_close, build_family, grads, records, setup, write_images
+
+from mmalign.losses import build_loss
+from mmalign.models.families import _unwrap
+from mmalign.train.logps import concatenated_forward
+from mmalign.train.prefix import (
+    FEATURES_KEY,
+    compute_image_features,
+    prefix_forward,
+    vision_frozen,
+    with_image_features,
+)
+from mmalign.train.reference import AdapterDisabled, FrozenCopy
+from mmalign.train.step import compute_loss
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory):
+    base = tmp_path_factory.mktemp("speed-features")
+    write_images(base / "media")
+    return {"root": base / "media", **{f: build_family(f, base / f) for f in ("llava", "qwen")}}
+
+
+def _tower(model, family):
+    inner = _unwrap(model).model
+    return inner.vision_tower if family == "llava" else inner.visual
+
+
+@pytest.mark.parametrize("family", ["llava", "qwen"])
+def test_cached_features_equal_the_models_own(paths, family):
+    model, adapter, collator, _ = setup(paths[family], paths["root"], "lora")
+    batch = collator(records())
+    feats = compute_image_features(model, adapter, batch)["image"].pooler_output
+    seen = {}
+    inner = _unwrap(model).model
+    hook = inner.register_forward_hook(lambda m, a, out: seen.update(image=out.image_outputs))
+    with torch.no_grad():
+        model(input_ids=batch["prompt_input_ids"], attention_mask=batch["prompt_attention_mask"],
+              **{k: batch[k] for k in adapter.media_keys if k in batch},
+              **{k: batch[f"prompt_{k}"] for k in adapter.token_keys if f"prompt_{k}" in batch})
+    hook.remove()
+    own = seen["image"].pooler_output
+    assert len(feats) == len(own) == 5  # 1 + 3 + 1 images
+    for a, b in zip(feats, own):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("family", ["llava", "qwen"])
+@pytest.mark.parametrize("mode", ["lora", "frozen-vision"])
+def test_features_once_for_policy_and_reference(paths, family, mode):
+    model, adapter, collator, pad = setup(paths[family], paths["root"], mode)
+    assert vision_frozen(model, adapter)
+    reference = AdapterDisabled() if mode == "lora" else FrozenCopy(model)
+    loss = build_loss("sigmoid", beta=0.1)
+    batch = collator(records())
+    calls = []
+    towers = [_tower(model, family)] + ([_tower(reference.model, family)] if mode != "lora" else [])
+    hooks = [t.register_forward_hook(lambda *a: calls.append(1)) for t in towers]
+
+    def run(fwd, with_features):
+        calls.clear()
+        b = with_image_features(model, adapter, batch) if with_features else batch
+        assert (FEATURES_KEY in b) == with_features
+        out, pol = compute_loss(model, reference, loss, lambda m, x: fwd(m, adapter, x, pad), b)
+        out.losses.mean().backward()
+        return out.losses.detach(), pol, grads(model), len(calls)
+
+    plain = run(concatenated_forward, False)
+    cached = run(prefix_forward, True)
+    for h in hooks:
+        h.remove()
+    assert plain[3] == 2 and cached[3] == 1  # the vision tower ran once for policy and reference together
+    torch.testing.assert_close(cached[0], plain[0], rtol=0, atol=1e-6)
+    torch.testing.assert_close(cached[1].chosen, plain[1].chosen, rtol=0, atol=1e-4)
+    torch.testing.assert_close(cached[1].rejected, plain[1].rejected, rtol=0, atol=1e-4)
+    assert_grads_close(cached[2], plain[2])
+
+
+def test_trainable_vision_gets_no_cached_features(paths):
+    model, adapter, collator, _ = setup(paths["llava"], paths["root"], "full")
+    assert not vision_frozen(model, adapter)
+    batch = collator(records())
+    assert FEATURES_KEY not in with_image_features(model, adapter, batch)
