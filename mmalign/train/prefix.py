@@ -18,7 +18,9 @@ Not supported, plain forward used instead: families with sliding-window or hybri
 pairs that do not share prompt and media (VDPO's rejected images, DOVE's rejected prompt).
 Gradient checkpointing drops the cache inside checkpointed layers (transformers sets `cache=None`), so
 while it is active (training mode with gradients enabled) `pair_forward` falls back to the plain
-forward; the reference (no gradients) still shares the prefix.
+forward; the reference (no gradients) still shares the prefix. Likewise a DistributedDataParallel-wrapped
+policy with gradients (two model calls before one backward would trip DDP's reducer) gets the plain
+forward; to share the prefix there, wrap a module whose single forward calls `prefix_forward`.
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ def checkpointing_active(model) -> bool:
     return any(getattr(m, "gradient_checkpointing", False) for m in model.modules())
 
 
+def ddp_with_grad(model) -> bool:
+    """A DDP-wrapped policy must see one forward per backward; the prefix forward makes two calls."""
+    return isinstance(model, torch.nn.parallel.DistributedDataParallel) and torch.is_grad_enabled()
+
+
 def shares_prompt(batch: dict[str, Any]) -> bool:
     """False for batches whose sides do not share prompt and media: DOVE's joint scoring (prompt tokens
     scored, rejected prompt of its own) and mDPO/VDPO's rejected media."""
@@ -71,7 +78,8 @@ def shares_prompt(batch: dict[str, Any]) -> bool:
 
 def pair_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> AnswerLogps:
     """The shared-prefix forward where it applies, the plain forward otherwise (same numbers)."""
-    if supports_prefix_sharing(adapter, model) and shares_prompt(batch) and not checkpointing_active(model):
+    if (supports_prefix_sharing(adapter, model) and shares_prompt(batch) and not checkpointing_active(model)
+            and not ddp_with_grad(model)):
         return prefix_forward(model, adapter, batch, pad_id)
     return concatenated_forward(model, adapter, batch, pad_id)
 
