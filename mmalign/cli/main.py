@@ -10,6 +10,8 @@ from ..errors import MMAlignError
 COMMANDS = {
     "train": ("mmalign.cli.train", "train a model from a YAML config: mmalign train CONFIG [key=value ...]"),
     "data": ("mmalign.cli.data", "check preference data: mmalign data validate --data FILE --root DIR"),
+    "build-data": ("mmalign.cli.build_data", "build preference pairs: mmalign build-data mia --data llava.json "
+                                             "--root DIR --model PATH --out DIR"),
     "eval": ("mmalign.cli.eval", "evaluate a benchmark: mmalign eval BENCH --model PATH|--predictions FILE --data FILE --out DIR"),
     "report": ("mmalign.cli.report", "compare runs' metrics.json: mmalign report DIR... --out DIR"),
     "bench": ("mmalign.cli.bench", "benchmarks: mmalign bench video|dpo [--json]"),

@@ -33,6 +33,9 @@ class TrainConfig:
                                   "build a random tiny model into OUTPUT_DIR/base-model first")
     data: str = _f("", "preference records (JSONL); 'synthetic' (image) or 'synthetic-text' writes the "
                        "synthetic world's pairs into OUTPUT_DIR/data first")
+    data_format: Literal["preference", "llava"] = _f("preference", "preference: JSONL records (DESIGN.md); llava: "
+                                                                 "LLaVA-665k-style instruction JSON for supervised "
+                                                                 "fine-tuning with loss sft")
     root: str = _f("", "folder that media paths are relative to; empty = the data file's folder")
     eval_data: str = _f("", "held-out records scored after training (reward accuracy); 'synthetic' / 'synthetic-text' "
                             "= a held-out synthetic split (another seed)")
@@ -64,6 +67,9 @@ class TrainConfig:
     num_epochs: float = _f(1.0, "passes over the data (fractions allowed)")
     max_steps: int = _f(-1, "optimiser steps; > 0 overrides num_epochs")
     seed: int = _f(42, "seed for weights of tiny models, data order and dropout")
+    precompute_ref: bool = _f(False, "compute reference log-probs for the whole dataset once before training "
+                                     "(stored in OUTPUT_DIR/ref_logps, reused across epochs and restarts, rebuilt "
+                                     "when model, data or processor change)")
     # -- model handling --
     precision: Literal["fp32", "bf16", "fp16"] = _f("fp32", "autocast precision (bf16/fp16 where the device "
                                                             "has it)")

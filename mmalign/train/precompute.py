@@ -125,13 +125,15 @@ def precompute_reference(reference_model_fn: Callable[[], Any], forward: Callabl
         return table
     got = reference_model_fn()
     model, ctx = got if isinstance(got, tuple) else (got, contextlib.nullcontext())
+    from .step import to_device
+
     device = _model_device(model)
     ids: list[str] = []
     chosen, rejected = [], []
     with torch.no_grad(), ctx:
         for start in range(0, len(records), batch_size):
             batch = collator(list(records[start:start + batch_size]))
-            batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+            batch = to_device(batch, device)
             out = forward(model, batch)
             ids += list(batch["ids"])
             chosen.append(out.chosen.detach().float().cpu())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from ..data.synth import write_preference_pairs, write_text_pairs
+from ..data.synth import write_llava_instructions, write_preference_pairs, write_text_pairs
 from ..errors import ConfigError
 from ..models.lora import apply_lora
 from ..models.tiny_registry import TINY_BUILDERS
@@ -40,6 +40,9 @@ def resolve_data(cfg: TrainConfig, output_dir: Path) -> tuple[Path, Path, Path |
     if not cfg.data:
         raise ConfigError("data: no training data given (a JSONL file, 'synthetic' or 'synthetic-text')")
     synth_dir = output_dir / "data"
+    if cfg.data_format == "llava":
+        return _llava_data(cfg, synth_dir), (synth_dir if cfg.data == "synthetic" else
+                                             Path(cfg.root) if cfg.root else Path(cfg.data).parent), None
     if cfg.data in SYNTHETIC:
         train = _synthetic(cfg.data, synth_dir, "train.jsonl", cfg.seed, cfg.synthetic_pairs)
         root = synth_dir
@@ -53,6 +56,21 @@ def resolve_data(cfg: TrainConfig, output_dir: Path) -> tuple[Path, Path, Path |
     elif cfg.eval_data:
         eval_file = Path(cfg.eval_data)
     return train, root, eval_file
+
+
+def _llava_data(cfg: TrainConfig, synth_dir: Path) -> Path:
+    """LLaVA-format instructions (a file, or 'synthetic') converted to SFT records under OUTPUT_DIR/data."""
+    from .sft_data import llava_to_records
+
+    if cfg.data == "synthetic":
+        source = synth_dir / "llava.json"
+        if not source.is_file():
+            write_llava_instructions(synth_dir, seed=cfg.seed, count=cfg.synthetic_pairs, name="llava.json")
+        root = synth_dir
+    else:
+        source = Path(cfg.data)
+        root = Path(cfg.root) if cfg.root else source.parent
+    return llava_to_records(source, root, synth_dir / "sft.jsonl", cfg.on_bad_record)
 
 
 def freeze_modules(model, adapter, cfg: TrainConfig) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 import torch
 
 from ..losses import Loss, LossOutput
-from .logps import AnswerLogps, concatenated_forward
+from .logps import AnswerLogps
+from .prefix import pair_forward, with_image_features
 from .reference import reference_logps
 
 
@@ -32,17 +33,22 @@ def loss_extras(loss: Loss, policy: AnswerLogps, batch: dict[str, Any]) -> dict[
 
 
 class PairForward:
-    """Computes policy and reference answer log-probs for a preference batch."""
+    """Computes policy and reference answer log-probs for a preference batch: the shared-prefix forward
+    (prompt and images once per pair) where the family and batch allow it, the plain one otherwise."""
 
     def __init__(self, adapter, pad_id: int):
         self.adapter = adapter
         self.pad_id = pad_id
 
     def __call__(self, model, batch) -> AnswerLogps:
-        return concatenated_forward(model, self.adapter, batch, self.pad_id)
+        return pair_forward(model, self.adapter, batch, self.pad_id)
 
 
 def compute_loss(policy, reference, loss: Loss, forward: PairForward, batch) -> tuple[LossOutput, AnswerLogps]:
+    # With a frozen vision tower the image features are computed once and shared by policy and reference.
+    adapter = getattr(forward, "adapter", None)  # plain callables (tests, custom forwards) skip the cache
+    if adapter is not None:
+        batch = with_image_features(policy, adapter, batch)
     pol = forward(policy, batch)
     ref_c = ref_r = None
     if "reference" in loss.needs:

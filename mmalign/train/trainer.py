@@ -29,6 +29,7 @@ from .config import TrainConfig
 from .evaluate import reward_accuracy
 from .metrics import MetricsLog
 from .order import DataOrder
+from .precompute import attach_reference, precompute_reference, reference_fingerprint
 from .schedule import build_scheduler, warmup_steps
 from .setup import (build_policy_and_reference, check_precision, count_parameters, resolve_data,
                     resolve_model_path)
@@ -60,6 +61,9 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     output_dir = Path(cfg.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     loss_fn = _build_loss(cfg)
+    if cfg.data_format == "llava" and loss_fn.needs & {"reference", "rejected_media", "joint"}:
+        raise MMAlignError(f"data_format: llava has no rejected answers; use loss: {{name: sft}} "
+                           f"(got {cfg.loss.get('name')!r})")
     # accelerate keeps one global state per process; a library caller (tests, the demo) may train several
     # times with different precisions, so reset it (the process group, if any, is kept).
     AcceleratorState._reset_state()
@@ -88,6 +92,10 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     if isinstance(getattr(reference, "model", None), torch.nn.Module):
         reference.model.to(accelerator.device)
     forward = PairForward(loaded.adapter, collator.tokenizer.pad_token_id)
+    ref_table = None
+    if cfg.precompute_ref and "reference" in loss_fn.needs:
+        ref_table = _precompute(cfg, model, reference, forward, collator, records, model_path, train_file, root,
+                                loss_fn, output_dir, accelerator)
 
     # -- optimisation -----------------------------------------------------------------------------
     order = DataOrder(len(records), cfg.per_device_batch_size, cfg.gradient_accumulation_steps,
@@ -136,6 +144,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
             except RecordProblem as problem:
                 raise DataError(problem.message) from None
             batch = to_device(batch, accelerator.device)
+            if ref_table is not None:
+                batch = attach_reference(batch, ref_table)
             if pair_sampler is not None:
                 batch = pair_sampler(batch, step=step, policy=model, reference=reference)
             sync = m == len(micro) - 1
@@ -214,6 +224,26 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     if log is not None:
         log.close()
     return TrainResult(output_dir, final_dir, total_steps, result_eval, nonfinite_total)
+
+
+def _precompute(cfg, model, reference, forward, collator, records, model_path, train_file, root, loss_fn,
+                output_dir, accelerator):
+    """Reference log-probs for every record, computed once (main process) and loaded by the others."""
+    model.to(accelerator.device)
+    fingerprint = reference_fingerprint(
+        model_path, train_file, processor=None, media=[Path(root) / p for r in records for p in r.media_paths()],
+        extra={"precision": cfg.precision, "max_length": cfg.max_length, "needs": sorted(loss_fn.needs),
+               "lora": cfg.lora.enabled})
+    cache = output_dir / "ref_logps"
+    table = None
+    if accelerator.is_main_process:
+        table = precompute_reference(lambda: reference.context(model), forward, collator, records, cache,
+                                     fingerprint, cfg.per_device_batch_size)
+    accelerator.wait_for_everyone()
+    if table is None:
+        table = precompute_reference(lambda: reference.context(model), forward, collator, records, cache,
+                                     fingerprint, cfg.per_device_batch_size)
+    return table
 
 
 class _null:

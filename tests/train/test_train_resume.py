@@ -119,3 +119,17 @@ def test_consecutive_nonfinite_stops(tmp_path, tiny_llava_path, synth_pairs):
                               max_steps=5, max_consecutive_nonfinite=2))
     finally:
         _REGISTRY.pop("test_always_nan", None)
+
+
+@pytest.mark.parametrize("lora", [False, True], ids=["full", "lora"])
+def test_precomputed_reference_matches_online(tmp_path, tiny_llava_path, synth_pairs, lora):
+    import json
+
+    common = dict(max_steps=3, lora={"enabled": lora, "r": 4, "alpha": 8, "dropout": 0.0})
+    runs = []
+    for i, pre in enumerate((False, True)):
+        train(tiny_config(tmp_path / str(i), tiny_llava_path, synth_pairs, precompute_ref=pre, **common))
+        rows = [json.loads(line) for line in (tmp_path / str(i) / "run" / "metrics.jsonl").read_text().splitlines()]
+        runs.append([v for r in rows for v in (r["loss"], r["rewards/margins"])])
+    assert runs[0] == pytest.approx(runs[1], abs=1e-5)
+    assert list((tmp_path / "1" / "run" / "ref_logps").glob("*.pt"))
