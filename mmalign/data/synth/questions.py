@@ -13,12 +13,17 @@ class Question:
     text: str
     answer: str
     wrong: str  # a plausible wrong answer, used as the rejected response
-    kind: str  # "colour" | "shape" | "exists"
+    kind: str  # "colour" | "shape" | "exists" | "object"
 
 
-def ask(scene: Scene, rng: random.Random) -> Question:
-    """One question about the scene, drawn uniformly from the kinds below."""
-    kind = rng.choice(("colour", "shape", "exists"))
+KINDS = ("colour", "shape", "exists")
+ALL_KINDS = KINDS + ("object",)
+
+
+def ask(scene: Scene, rng: random.Random, kinds: tuple[str, ...] = KINDS) -> Question:
+    """One question about the scene, its kind drawn uniformly from `kinds` ("object" = POPE-style
+    object existence without a colour)."""
+    kind = rng.choice(kinds)
     if kind == "colour":
         wrong = rng.choice([c for c in sorted(COLOURS) if c != scene.colour])
         return Question(f"What colour is the {scene.shape}?", f"{scene.colour.capitalize()}.",
@@ -26,6 +31,11 @@ def ask(scene: Scene, rng: random.Random) -> Question:
     if kind == "shape":
         wrong = rng.choice([s for s in SHAPES if s != scene.shape])
         return Question("What shape is in the image?", f"A {scene.shape}.", f"A {wrong}.", kind)
+    if kind == "object":  # POPE-style object existence, half true
+        if rng.random() < 0.5:
+            return Question(f"Is there a {scene.shape} in the image?", "Yes.", "No.", kind)
+        other_shape = rng.choice([s for s in SHAPES if s != scene.shape])
+        return Question(f"Is there a {other_shape} in the image?", "No.", "Yes.", kind)
     # Existence: half the time ask about the true object, half about a different colour of it.
     if rng.random() < 0.5:
         return Question(f"Is there a {scene.colour} {scene.shape} in the image?", "Yes.", "No.", kind)

@@ -6,16 +6,16 @@ import random
 from pathlib import Path
 
 from ...io import write_json_atomic, write_jsonl_atomic
-from .questions import ask
+from .questions import ALL_KINDS, KINDS, ask
 from .scenes import draw_scene, sample_scene
 
 
-def _sample(seed: int, count: int, root: Path, prefix: str, px: int):
+def _sample(seed: int, count: int, root: Path, prefix: str, px: int, kinds=KINDS):
     rng = random.Random(seed)
     (root / "img").mkdir(parents=True, exist_ok=True)
     for i in range(count):
         scene = sample_scene(rng)
-        q = ask(scene, rng)
+        q = ask(scene, rng, kinds)
         rel = f"img/{prefix}-{seed}-{i}.png"
         draw_scene(scene, px).save(root / rel)
         yield i, rel, scene, q
@@ -41,11 +41,12 @@ def write_preference_pairs(root: str | Path, *, seed: int, count: int, px: int =
 
 
 def write_llava_instructions(root: str | Path, *, seed: int, count: int, px: int = 32,
-                             name: str = "llava.json") -> Path:
-    """Single-image instruction data in LLaVA-665k's format (a JSON list)."""
+                             name: str = "llava.json", kinds=ALL_KINDS) -> Path:
+    """Single-image instruction data in LLaVA-665k's format (a JSON list); every question kind,
+    POPE-style object existence included."""
     root = Path(root)
     rows = []
-    for i, rel, scene, q in _sample(seed, count, root, "inst", px):
+    for i, rel, scene, q in _sample(seed, count, root, "inst", px, kinds):
         rows.append({
             "id": f"synth-inst-{seed}-{i}",
             "image": rel,
