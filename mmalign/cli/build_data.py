@@ -39,6 +39,9 @@ def _add_mia(sub) -> None:
     p.add_argument("--max-length-ratio", type=float, default=None, help="drop pairs whose word-length ratio exceeds this")
     p.add_argument("--min-edit-distance", type=float, default=None,
                    help="drop pairs whose normalised edit distance is below this")
+    p.add_argument("--selector", choices=("attention", "random"), default="attention",
+                   help="attention: MIA-DPO's attention-aware selection; random: keep wrong answers at random "
+                        "(the ablation baseline)")
     p.add_argument("--no-corrupt", action="store_true", help="generate from the clean images")
     p.add_argument("--cell", type=int, default=448, help="grid collage cell size (px)")
     p.add_argument("--margin", type=int, default=40, help="grid collage label strip (px)")
@@ -51,7 +54,7 @@ def _add_mia(sub) -> None:
 def _run_mia(args) -> int:
     from ..build import MiaConfig, build_mia, parse_formats
     from ..models import load
-    from ..select import PostFilter, Selector
+    from ..select import PostFilter, RandomSelector, Selector
 
     try:
         formats = parse_formats(args.formats)
@@ -66,7 +69,8 @@ def _run_mia(args) -> int:
     config = MiaConfig(formats=formats, proportions=args.proportions, seed=args.seed, limit=args.limit,
                        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, layer=args.layer,
                        corrupt=not args.no_corrupt, cell=args.cell, margin=args.margin,
-                       progress=not args.no_progress, selector=Selector(post=post))
+                       progress=not args.no_progress,
+                       selector=Selector(post=post) if args.selector == "attention" else RandomSelector(seed=args.seed))
     root = Path(args.root) if args.root else Path(args.data).parent
     loaded = load(args.model, dtype=args.dtype, device=args.device)
     try:

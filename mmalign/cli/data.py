@@ -15,7 +15,16 @@ def main(argv: list[str]) -> int:
     val.add_argument("--root", default=None, help="media root (default: the data file's folder)")
     val.add_argument("--model", default=None, help="model path: also check token lengths with its processor")
     val.add_argument("--max-length", type=int, default=2048, help="with --model: longest prompt + answer")
+    syn = sub.add_parser("synth", help="write synthetic data with known truth")
+    syn.add_argument("kind", choices=("pairs", "llava", "text", "video"),
+                     help="pairs: image preference pairs; llava: LLaVA-format instructions; text: text pairs; "
+                          "video: moving-shape videos with QA pairs")
+    syn.add_argument("--out", required=True, help="output folder (images under it, paths relative to it)")
+    syn.add_argument("--seed", type=int, default=0)
+    syn.add_argument("--count", type=int, default=1000)
     args = parser.parse_args(argv)
+    if args.action == "synth":
+        return _synth(args)
 
     check = None
     if args.model:
@@ -35,4 +44,14 @@ def main(argv: list[str]) -> int:
         print(f"{args.data}: {bad.total} bad record(s) ({counts}); {len(records)} good")
         return 1
     print(f"{args.data}: {len(records)} records, all valid")
+    return 0
+
+
+def _synth(args) -> int:
+    from ..data import synth
+
+    writers = {"pairs": synth.write_preference_pairs, "llava": synth.write_llava_instructions,
+               "text": synth.write_text_pairs, "video": synth.write_video_dataset}
+    path = writers[args.kind](args.out, seed=args.seed, count=args.count)
+    print(f"wrote {path}")
     return 0

@@ -49,6 +49,8 @@ def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, de
     AutoProcessor; anything else through AutoModelForCausalLM and AutoTokenizer.
     """
     name = str(name_or_path)
+    if (Path(name) / "adapter_config.json").is_file():
+        return _load_adapter(Path(name), dtype=dtype, device=device)
     try:
         config = AutoConfig.from_pretrained(name)
     except OSError as exc:
@@ -60,6 +62,23 @@ def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, de
     cls = AutoModelForImageTextToText if vision else AutoModelForCausalLM
     model = cls.from_pretrained(name, **kwargs)
     processor = load_processor(name, vision)
+    if device is not None:
+        model.to(device)
+    return Loaded(model, processor, adapter_for(model.config, processor))
+
+
+def _load_adapter(folder: Path, *, dtype, device) -> Loaded:
+    """A LoRA folder written by `mmalign train`: its base, the adapter merged in, the saved processor."""
+    import json
+
+    from peft import PeftModel
+
+    base_path = json.loads((folder / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    if not base_path:
+        raise MMAlignError(f"{folder}/adapter_config.json names no base model")
+    base = load(base_path, dtype=dtype)
+    model = PeftModel.from_pretrained(base.model, str(folder)).merge_and_unload()
+    processor = load_processor(folder, base.adapter.is_vision)
     if device is not None:
         model.to(device)
     return Loaded(model, processor, adapter_for(model.config, processor))

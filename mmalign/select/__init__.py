@@ -19,12 +19,13 @@ from .ratio import (
     pip_ratio,
     sequence_ratio,
 )
-from .selector import DROP_REASONS, Decision, Selector
+from .selector import DROP_REASONS, Decision, RandomSelector, Selector, same_answer
 from .thresholds import INCLUSIVE, THRESHOLDS, is_rejection, threshold_for
 
 __all__ = [
     "DROP_REASONS", "INCLUSIVE", "MIN_PPL", "PIP_CENTER_FRACTION", "THRESHOLDS",
-    "AttentionProbe", "Decision", "ImageAttention", "PostFilter", "RatioOptions", "Selector",
+    "AttentionProbe", "Decision", "ImageAttention", "PostFilter", "RandomSelector", "RatioOptions", "Selector",
+    "same_answer",
     "answer_rows", "attention_ratio", "center_mask", "collage_ratio", "edit_distance", "is_rejection",
     "length_ratio", "mask_ratio", "normalized_edit_distance", "perplexity", "pip_ratio", "probing",
     "sequence_ratio", "threshold_for",

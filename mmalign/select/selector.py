@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -13,7 +15,7 @@ from .ratio import RatioOptions, attention_ratio
 from .thresholds import is_rejection, threshold_for
 
 DROP_REASONS = ("empty_answer", "same_as_ground_truth", "no_image_attention", "attention_on_target",
-                "low_ppl", "length_ratio", "too_similar")
+                "low_ppl", "length_ratio", "too_similar", "random_drop")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Selector:
         if not answer.strip():
             return Decision(False, "empty_answer", math.nan, limit, ppl)
         ratio = attention_ratio(att, aug, self.ratio_options)
-        if answer.strip() == ground_truth.strip():
+        if same_answer(answer, ground_truth):
             return Decision(False, "same_as_ground_truth", ratio, limit, ppl)
         if math.isnan(ratio):
             return Decision(False, "no_image_attention", ratio, limit, ppl)
@@ -56,3 +58,31 @@ class Selector:
             return Decision(False, "attention_on_target", ratio, limit, ppl)
         reason = self.post.reason(answer, ground_truth, logprobs)
         return Decision(reason is None, reason, ratio, limit, ppl)
+
+
+def same_answer(answer: str, ground_truth: str) -> bool:
+    """Equal up to case and spacing ("red ." == "Red."): a correct answer is never a rejection."""
+    def norm(text: str) -> str:
+        return re.sub(r"\s+([.,!?;:])", r"\1", " ".join(text.lower().split()))
+
+    return norm(answer) == norm(ground_truth)
+
+
+@dataclass(frozen=True)
+class RandomSelector:
+    """The ablation baseline: keep a wrong answer as the rejection at random, ignoring attention and
+    post-filters (``keep_prob`` of them, seeded per answer so a rerun keeps the same ones)."""
+
+    keep_prob: float = 0.5
+    seed: int = 0
+
+    def decide(self, aug: Augmented, att: ImageAttention, answer: str, ground_truth: str,
+               logprobs: Sequence[float] | None = None) -> Decision:
+        limit = threshold_for(aug.format, aug.n_inputs, None)
+        ppl = perplexity(logprobs) if logprobs else None
+        if not answer.strip():
+            return Decision(False, "empty_answer", math.nan, limit, ppl)
+        if same_answer(answer, ground_truth):
+            return Decision(False, "same_as_ground_truth", math.nan, limit, ppl)
+        draw = random.Random(f"{self.seed}:{aug.prompt}:{answer}").random()
+        return Decision(draw < self.keep_prob, None if draw < self.keep_prob else "random_drop", math.nan, limit, ppl)

@@ -1,0 +1,1 @@
+"""The built-in demo: MIA-DPO's effect in miniature on a CPU."""

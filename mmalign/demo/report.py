@@ -1,0 +1,125 @@
+"""The demo's report: before/after single- and multi-image accuracy, hallucination per format, pairs built.
+
+Writes OUT/report.json, OUT/report.md and OUT/report.png (atomically) and returns the Markdown table.
+Accuracies in report.json are fractions in [0, 1]; the suites' metrics.json hold percentages.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from statistics import mean
+
+from ..io import write_json_atomic, write_text_atomic
+
+FORMATS = ("sequence", "collage", "inset")
+
+
+def _metrics(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def seed_row(seed_dir: Path) -> dict:
+    row: dict = {"seed": seed_dir.name}
+    for when in ("before", "after"):
+        pope = _metrics(seed_dir / when / "synth-pope" / "metrics.json")
+        multi = _metrics(seed_dir / when / "synth-multi" / "metrics.json")
+        row[when] = {
+            "single_image_acc": pope["overall"]["accuracy"] / 100,
+            "multi_image_acc": multi["overall"]["accuracy"] / 100,
+            "hallucination_rate": {f: multi["subsets"][f]["hallucination_rate"] / 100 for f in FORMATS
+                                   if f in multi["subsets"]},
+            "multi_image_acc_per_format": {f: multi["subsets"][f]["accuracy"] / 100 for f in FORMATS
+                                           if f in multi["subsets"]},
+        }
+    summary = _metrics(seed_dir / "pairs" / "summary.json")
+    row["pairs_per_format"] = summary["pairs_per_format"]
+    row["processed"] = summary["processed"]
+    row["dropped"] = summary["dropped"]
+    return row
+
+
+def build_report(seed_dirs: list[Path], selector: str) -> dict:
+    rows = [seed_row(d) for d in seed_dirs]
+
+    def avg(when: str, key: str, fmt: str | None = None) -> float:
+        vals = [r[when][key] if fmt is None else r[when][key].get(fmt, 0.0) for r in rows]
+        return round(mean(vals), 4)
+
+    report = {"selector": selector, "seeds": len(rows)}
+    for key in ("single_image_acc", "multi_image_acc"):
+        report[key] = {"before": avg("before", key), "after": avg("after", key)}
+    report["hallucination_rate"] = {f: {"before": avg("before", "hallucination_rate", f),
+                                        "after": avg("after", "hallucination_rate", f)} for f in FORMATS}
+    report["multi_image_acc_per_format"] = {f: {"before": avg("before", "multi_image_acc_per_format", f),
+                                                "after": avg("after", "multi_image_acc_per_format", f)}
+                                            for f in FORMATS}
+    report["pairs_per_format"] = {f: round(mean(r["pairs_per_format"].get(f, 0) for r in rows), 1) for f in FORMATS}
+    dropped: dict[str, float] = {}
+    for r in rows:
+        for reason, n in r["dropped"].items():
+            dropped[reason] = dropped.get(reason, 0) + n / len(rows)
+    report["dropped_by_selector"] = {k: round(v, 1) for k, v in sorted(dropped.items())}
+    report["per_seed"] = rows
+    return report
+
+
+def markdown(report: dict) -> str:
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f}"
+
+    lines = [f"MIA-DPO demo — {report['seeds']} seed(s), selector: {report['selector']}", "",
+             "| metric | before | after | change |", "|---|---|---|---|"]
+    for key, label in (("single_image_acc", "single-image accuracy (synth-pope)"),
+                       ("multi_image_acc", "multi-image accuracy (synth-multi)")):
+        b, a = report[key]["before"], report[key]["after"]
+        lines.append(f"| {label} | {pct(b)} | {pct(a)} | {100 * (a - b):+.1f} |")
+    for fmt in FORMATS:
+        b, a = report["multi_image_acc_per_format"][fmt]["before"], report["multi_image_acc_per_format"][fmt]["after"]
+        lines.append(f"| accuracy, {fmt} | {pct(b)} | {pct(a)} | {100 * (a - b):+.1f} |")
+    for fmt in FORMATS:
+        b, a = report["hallucination_rate"][fmt]["before"], report["hallucination_rate"][fmt]["after"]
+        lines.append(f"| hallucination rate, {fmt} | {pct(b)} | {pct(a)} | {100 * (a - b):+.1f} |")
+    pairs = ", ".join(f"{f} {n:g}" for f, n in report["pairs_per_format"].items())
+    drops = ", ".join(f"{k} {v:g}" for k, v in report["dropped_by_selector"].items()) or "none"
+    lines += ["", f"Pairs built per seed: {pairs}. Dropped by the selector per seed: {drops}."]
+    return "\n".join(lines) + "\n"
+
+
+def chart(report: dict) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["single-image\naccuracy", "multi-image\naccuracy"] + [f"halluc.\n{f}" for f in FORMATS]
+    before = [report["single_image_acc"]["before"], report["multi_image_acc"]["before"]] + [
+        report["hallucination_rate"][f]["before"] for f in FORMATS]
+    after = [report["single_image_acc"]["after"], report["multi_image_acc"]["after"]] + [
+        report["hallucination_rate"][f]["after"] for f in FORMATS]
+    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=110)
+    x = range(len(labels))
+    ax.bar([i - 0.2 for i in x], [100 * v for v in before], width=0.4, label="before (SFT)", color="#9aa5b1")
+    ax.bar([i + 0.2 for i in x], [100 * v for v in after], width=0.4, label="after (MIA-DPO)", color="#2f6fb0")
+    ax.set_xticks(list(x), labels)
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"MIA-DPO in miniature ({report['seeds']} seed(s), {report['selector']} selection)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_report(seed_dirs: list[Path], out: Path, selector: str) -> str:
+    report = build_report(seed_dirs, selector)
+    write_json_atomic(out / "report.json", report)
+    table = markdown(report)
+    write_text_atomic(out / "report.md", table)
+    tmp = out / ".report.png.tmp"
+    tmp.write_bytes(chart(report))
+    tmp.replace(out / "report.png")
+    return table
