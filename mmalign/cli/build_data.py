@@ -85,7 +85,36 @@ def _run_mia(args) -> int:
     return 0
 
 
-SUBCOMMANDS = {"mia": _add_mia}
+def _add_video(sub) -> None:
+    p = sub.add_parser("video", help="offline VDPO records: rejected_videos = perturbed clips (MP4) under OUT",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data", required=True, help="records with 'videos' (JSONL)")
+    p.add_argument("--root", default="", help="media root (default: the data file's folder)")
+    p.add_argument("--out", required=True, help="output folder (video_pairs.jsonl and vid/)")
+    p.add_argument("--perturbations", default="reverse,shuffle,segment_shuffle,flip,random_resized_crop",
+                   help="comma-separated names from mmalign.augment.video (one drawn per record)")
+    p.add_argument("--frames", type=int, default=8, help="frames decoded per video (uniform)")
+    p.add_argument("--fps", type=int, default=8, help="frame rate of the written clips")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=0, help="stop after this many records (0 = all)")
+    p.set_defaults(run=_run_video)
+
+
+def _run_video(args) -> int:
+    from ..build.video import build_video_pairs
+
+    root = Path(args.root) if args.root else Path(args.data).parent
+    try:
+        path, counts = build_video_pairs(args.data, root, args.out, num_frames=args.frames, fps=args.fps,
+                                         perturbations=tuple(n for n in args.perturbations.split(",") if n),
+                                         seed=args.seed, limit=args.limit)
+    except ValueError as exc:
+        raise MMAlignError(str(exc)) from None
+    print(f"wrote {path}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+SUBCOMMANDS = {"mia": _add_mia, "video": _add_video}
 
 
 def main(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ from PIL import Image
 
 from .extras import check_extras, record_extras
 from .schema import Message, PreferenceRecord, RecordProblem, resolve_media
+from .video import load_clip
 
 
 def load_image(root: Path, rel: str) -> Image.Image:
@@ -48,18 +49,29 @@ class PreferenceCollator:
 
     Keys: prompt_input_ids / prompt_attention_mask [B, P] (left-padded), chosen_* and rejected_* [B, A]
     (right-padded, ending with the template's end-of-turn), the family's media tensors, and `ids`.
+    Videos are decoded with `mmalign.data.video.load_clip` (`num_frames` frames, `frame_strategy`) and
+    given to the processor as `videos=` (Qwen2-VL: pixel_values_videos, video_grid_thw).
     """
 
     def __init__(self, processor, adapter, root: str | Path, max_length: int | None = None,
-                 needs: frozenset[str] = frozenset()):
+                 needs: frozenset[str] = frozenset(), *, num_frames: int = 8, frame_strategy: str = "uniform",
+                 video_backend: str = "auto", online_rejected: bool = False):
         """`needs` is the loss's: "joint" puts prompt tokens into the scored spans (DOVE, with the
         record's rejected_prompt on the rejected side); "rejected_media" scores the chosen answer under
-        the record's rejected_images on the rejected side (mDPO / VDPO); table extras come from fields."""
+        the record's rejected_images / rejected_videos on the rejected side (mDPO / VDPO); table extras
+        come from fields. `online_rejected`: the rejected media are made later by a pair sampler, so the
+        rejected side starts as a copy of the original media and the decoded clips travel in
+        `batch["clips"]` (per record, a list of [T, H, W, 3] uint8 arrays)."""
         self.needs = frozenset(needs)
         self.processor = processor
         self.adapter = adapter
         self.root = Path(root)
         self.max_length = max_length
+        self.num_frames = num_frames
+        self.frame_strategy = frame_strategy
+        self.backend = video_backend
+        self.online_rejected = online_rejected
+        self.backends_used: set[str] = set()
         self.tokenizer = getattr(processor, "tokenizer", processor)
         if self.tokenizer.pad_token_id is None:
             raise ValueError("the tokenizer has no pad token")
@@ -85,11 +97,35 @@ class PreferenceCollator:
         return self.tokenizer(full[len(head):], add_special_tokens=False)["input_ids"]
 
     # -- media + prompt ---------------------------------------------------------------------------
-    def _encode_prompts(self, texts: list[str], images: list[Image.Image]) -> dict[str, Any]:
+    @property
+    def video_backend(self) -> str | None:
+        """The decoding backend(s) used so far ("decord", "pyav", "decord+pyav"), None before any video."""
+        return "+".join(sorted(self.backends_used)) or None
+
+    def load_video(self, rel: str):
+        try:
+            frames, _, info = load_clip(resolve_media(self.root, rel), self.num_frames, self.frame_strategy,
+                                        seed=0, backend=self.backend)
+        except ValueError as exc:
+            raise RecordProblem("bad_media", f"cannot read video {rel!r}: {exc}") from None
+        self.backends_used.add(info.backend)
+        return frames
+
+    def videos_of(self, rec: PreferenceRecord, rejected: bool = False) -> list:
+        paths = rec.videos
+        if rejected and "rejected_media" in self.needs and paths and not self.online_rejected:
+            if rec.rejected_videos is None:
+                raise RecordProblem("missing_field", "the objective needs 'rejected_videos' on every video record")
+            paths = rec.rejected_videos
+        return [self.load_video(p) for p in paths]
+
+    def _encode_prompts(self, texts: list[str], images: list[Image.Image], videos: list | None = None) -> dict[str, Any]:
         if self.adapter.is_vision:
             kwargs: dict[str, Any] = {"text": texts, "return_tensors": "pt", "padding": True}
             if images:
                 kwargs["images"] = images
+            if videos:
+                kwargs["videos"] = videos
             self.tokenizer.padding_side = "left"
             try:
                 return dict(self.processor(**kwargs))
@@ -101,7 +137,8 @@ class PreferenceCollator:
 
     def images_of(self, rec: PreferenceRecord, rejected: bool = False) -> list[Image.Image]:
         paths = rec.images
-        if rejected and "rejected_media" in self.needs:
+        if rejected and "rejected_media" in self.needs and not self.online_rejected and (
+                paths or not rec.videos):
             if rec.rejected_images is None:
                 raise RecordProblem("missing_field", "the objective needs 'rejected_images' on every record")
             paths = rec.rejected_images
@@ -117,11 +154,14 @@ class PreferenceCollator:
         """Raise RecordProblem('too_long') when prompt + longest answer exceeds max_length (and check the
         fields the objective needs)."""
         check_extras(rec, self.needs)
+        videos = self.videos_of(rec)  # decoded here so a bad video is a bad record at read time
         if "rejected_media" in self.needs:
             self.images_of(rec, rejected=True)
+            if not self.online_rejected:
+                self.videos_of(rec, rejected=True)
         if self.max_length is None:
             return
-        enc = self._encode_prompts([self.prompt_text(rec.prompt)], self.images_of(rec))
+        enc = self._encode_prompts([self.prompt_text(rec.prompt)], self.images_of(rec), videos)
         prompt_len = int(enc["attention_mask"].sum())
         answers = [rec.chosen, rec.rejected] + list(rec.rejected_list or [])
         longest = max(len(self.answer_ids(rec.prompt, a)) for a in answers)
@@ -134,7 +174,8 @@ class PreferenceCollator:
     def __call__(self, records: list[PreferenceRecord]) -> dict[str, Any]:
         texts = [self.prompt_text(r.prompt) for r in records]
         images = [img for r in records for img in self.images_of(r)]
-        enc = self._encode_prompts(texts, images)
+        clips = [self.videos_of(r) for r in records]
+        enc = self._encode_prompts(texts, images, [v for c in clips for v in c])
         pad = self.tokenizer.pad_token_id
         batch: dict[str, Any] = {
             "prompt_input_ids": enc["input_ids"],
@@ -149,13 +190,17 @@ class PreferenceCollator:
             # The rejected side has its own prompt (DOVE) or its own media (mDPO/VDPO).
             rej_texts = [self.prompt_text(self._rejected_prompt(r)) for r in records]
             rej_images = [img for r in records for img in self.images_of(r, rejected=True)]
-            rej = self._encode_prompts(rej_texts, rej_images)
+            rej_videos = [v for c in clips for v in c] if self.online_rejected else [
+                v for r in records for v in self.videos_of(r, rejected=True)]
+            rej = self._encode_prompts(rej_texts, rej_images, rej_videos)
             batch["rejected_prompt_input_ids"] = rej["input_ids"]
             batch["rejected_prompt_attention_mask"] = rej["attention_mask"]
             for key in self.adapter.token_keys:
                 if key in rej:
                     batch[f"rejected_prompt_{key}"] = rej[key]
             batch["rejected_media"] = self.adapter.media_inputs(rej)
+        if self.online_rejected:
+            batch["clips"] = clips
         batch["score_prompt"] = "joint" in self.needs
         chosen_rows = [self.answer_ids(r.prompt, r.chosen) for r in records]
         rejected_rows = [self.answer_ids(self._rejected_prompt(r), self._rejected_answer(r)) for r in records]

@@ -149,7 +149,7 @@ def choose(distances, progress: float, *, floor: float = 0.01, schedule: str = "
     schedule's quantile."""
     kept, order = _ranked(distances, floor)
     q = schedule_quantile(progress, schedule)
-    return Choice(int(order[int(round(q * (len(order) - 1)))]), kept, q)
+    return Choice(int(order[round(q * (len(order) - 1))]), kept, q)
 
 
 def candidate_weights(distances, progress: float, *, floor: float = 0.01, schedule: str = "linear",

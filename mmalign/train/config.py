@@ -31,8 +31,8 @@ class TrainConfig:
     # -- what to train on --
     model: str = _f("tiny-llava", "model name or path; 'tiny-llava', 'tiny-qwen2-vl' and 'tiny-llama' "
                                   "build a random tiny model into OUTPUT_DIR/base-model first")
-    data: str = _f("", "preference records (JSONL); 'synthetic' (image) or 'synthetic-text' writes the "
-                       "synthetic world's pairs into OUTPUT_DIR/data first")
+    data: str = _f("", "preference records (JSONL); 'synthetic' (image), 'synthetic-text' or 'synthetic-video' "
+                       "writes the synthetic world's pairs into OUTPUT_DIR/data first")
     data_format: Literal["preference", "llava"] = _f("preference", "preference: JSONL records (DESIGN.md); llava: "
                                                                  "LLaVA-665k-style instruction JSON for supervised "
                                                                  "fine-tuning with loss sft")
@@ -52,6 +52,13 @@ class TrainConfig:
     transforms: list = _f([], "dataset transforms applied before training, in order: [{name: fdpo_flip}, "
                               "{name: score_gap_filter, threshold: 2}, ...]; the result is written to "
                               "OUTPUT_DIR/data/transformed.jsonl")
+    pair_sampler: dict = _f({}, "online pairs made with the model each step: {name: pami_vdpo, k: 4, schedule: "
+                                "linear, floor: 0.01, metric: js, perturbations: [...], params: {}, "
+                                "weight_sharpness: 4.0}; {} = none (docs/video.md)")
+    video_frames: int = _f(8, "frames decoded per video (uniform sampling)")
+    video_backend: Literal["auto", "decord", "pyav"] = _f("auto", "video decoder; auto = decord, PyAV where "
+                                                                 "decord is missing or fails; the backend used "
+                                                                 "is written to config.yaml as video_backend_used")
     # -- optimisation --
     learning_rate: float = _f(1e-6, "peak learning rate (AdamW)")
     weight_decay: float = _f(0.0, "AdamW weight decay")

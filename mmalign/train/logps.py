@@ -104,4 +104,6 @@ def concatenated_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> 
     sums = (logp * mask).sum(1)
     counts = mask.sum(1)
     b = batch["prompt_input_ids"].shape[0]
+    if batch.get("rejected_k"):  # several rejected media per pair (online PaMi-VDPO): [B, K]
+        return AnswerLogps(sums[:b], sums[b:].view(b, -1), counts[:b], counts[b:].view(b, -1))
     return AnswerLogps(sums[:b], sums[b:], counts[:b], counts[b:])

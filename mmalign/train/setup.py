@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from ..data.synth import write_llava_instructions, write_preference_pairs, write_text_pairs
+from ..data.synth.video import write_video_dataset
 from ..errors import ConfigError
 from ..models.lora import apply_lora
 from ..models.tiny_registry import TINY_BUILDERS
@@ -24,7 +25,8 @@ def resolve_model_path(cfg: TrainConfig, output_dir: Path) -> str:
     return cfg.model
 
 
-SYNTHETIC = {"synthetic": write_preference_pairs, "synthetic-text": write_text_pairs}
+SYNTHETIC = {"synthetic": write_preference_pairs, "synthetic-text": write_text_pairs,
+             "synthetic-video": write_video_dataset}
 
 
 def _synthetic(kind: str, folder: Path, name: str, seed: int, count: int) -> Path:

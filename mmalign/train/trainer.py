@@ -35,6 +35,7 @@ from .setup import (build_policy_and_reference, check_precision, count_parameter
                     resolve_model_path)
 from .step import PairForward, batch_tokens, compute_loss, to_device
 from .transform_data import transform_file
+from .video_sampler import build_pair_sampler
 
 # A pair sampler may rewrite a micro-batch before the forward pass, with the model at hand (online
 # rejections, self-generated answers). Called as sampler(batch, step=..., policy=..., reference=...).
@@ -79,7 +80,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     loaded = load(model_path)
     train_file, root, eval_file = resolve_data(cfg, output_dir)
     collator = PreferenceCollator(loaded.processor, loaded.adapter, root, max_length=cfg.max_length,
-                                  needs=loss_fn.needs)
+                                  needs=loss_fn.needs, num_frames=cfg.video_frames, video_backend=cfg.video_backend,
+                                  online_rejected=bool(cfg.pair_sampler))
     if cfg.transforms and main:
         train_file = transform_file(train_file, cfg.transforms, output_dir / "data" / "transformed.jsonl")
     accelerator.wait_for_everyone()
@@ -93,6 +95,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
         reference.model.to(accelerator.device)
     forward = PairForward(loaded.adapter, collator.tokenizer.pad_token_id)
     ref_table = None
+    if cfg.precompute_ref and cfg.pair_sampler:
+        raise MMAlignError("precompute_ref cannot be used with a pair_sampler (its rejections change every step)")
     if cfg.precompute_ref and "reference" in loss_fn.needs:
         ref_table = _precompute(cfg, model, reference, forward, collator, records, model_path, train_file, root,
                                 loss_fn, output_dir, accelerator)
@@ -104,6 +108,10 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
         raise MMAlignError(f"{train_file}: {len(records)} usable records cannot fill one optimiser step of "
                            f"{order.global_batch} pairs (batch x accumulation x processes)")
     total_steps = cfg.max_steps if cfg.max_steps > 0 else max(1, int(order.steps_per_epoch * cfg.num_epochs))
+    if pair_sampler is None and cfg.pair_sampler:
+        pair_sampler = build_pair_sampler(cfg.pair_sampler, loss=loss_fn, processor=loaded.processor,
+                                          adapter=loaded.adapter, pad_id=collator.tokenizer.pad_token_id,
+                                          total_steps=total_steps, seed=cfg.seed)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, betas=(cfg.adam_beta1, cfg.adam_beta2),
                                   eps=cfg.adam_epsilon, weight_decay=cfg.weight_decay)
@@ -121,6 +129,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
         total, trainable = count_parameters(unwrapped)
         resolved = {**to_dict(cfg), "model": cfg.model, "resolved_model_path": model_path,
                     "parameters": {"total": total, "trainable": trainable}, "world_size": accelerator.num_processes}
+        if collator.video_backend:
+            resolved["video_backend_used"] = collator.video_backend
         write_text_atomic(output_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
     log = MetricsLog(output_dir / "metrics.jsonl", cfg.report_to, resume=start_step > 0,
                      config=to_dict(cfg)) if main else None

@@ -135,10 +135,10 @@ def test_one_rejected_per_pair_or_a_clear_error(name):
 
 
 @pytest.mark.parametrize("name", ["mdpo_image", "vdpo"])
-def test_media_losses_refuse_several_altered_media_for_now(name):
+def test_media_losses_need_the_pick_for_select_over_several_altered_media(name):
     loss = build_loss(name)
     x = batch()
     multi = {**x, "policy_rejected": x["policy_rejected"][:, None].repeat(1, 3),
              "ref_rejected": x["ref_rejected"][:, None].repeat(1, 3)}
-    with pytest.raises(NotImplementedError, match="aggregation"):
+    with pytest.raises(ValueError, match="rejected_select"):  # aggregation 'select' (default) needs the pick
         call(loss, multi, {})
