@@ -84,6 +84,10 @@ class TrainConfig:
     freeze_vision_tower: bool = _f(True, "keep the vision encoder frozen")
     freeze_projector: bool = _f(False, "keep the vision-language projector frozen (full fine-tuning)")
     lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA settings"})
+    ddp_find_unused_parameters: bool = _f(False, "let DDP tolerate trainable parameters that get no gradient; "
+                                                 "switched on automatically when the vision tower trains "
+                                                 "without LoRA (LLaVA reads the tower's second-to-last layer, "
+                                                 "so its last layer gets none)")
     # -- bookkeeping --
     logging_steps: int = _f(1, "log metrics every N optimiser steps")
     save_steps: int = _f(0, "write checkpoint-N/ every N optimiser steps (0 = only final/)")

@@ -13,7 +13,7 @@ import torch
 import yaml
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
-from accelerate.utils import set_seed
+from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from tqdm.auto import tqdm
 
 from ..config import to_dict
@@ -68,8 +68,9 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     # accelerate keeps one global state per process; a library caller (tests, the demo) may train several
     # times with different precisions, so reset it (the process group, if any, is kept).
     AcceleratorState._reset_state()
-    accelerator = Accelerator(mixed_precision=check_precision(cfg.precision),
-                              cpu=not torch.cuda.is_available())
+    unused = cfg.ddp_find_unused_parameters or not (cfg.freeze_vision_tower or cfg.lora.enabled)
+    accelerator = Accelerator(mixed_precision=check_precision(cfg.precision), cpu=not torch.cuda.is_available(),
+                              kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=unused)])
     set_seed(cfg.seed)
     main = accelerator.is_main_process
 
