@@ -13,14 +13,14 @@ import torch
 import yaml
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
-from accelerate.utils import DistributedDataParallelKwargs, set_seed
+from accelerate.utils import DistributedDataParallelKwargs, DistributedType, set_seed
 from tqdm.auto import tqdm
 
 from ..config import to_dict
 from ..data.collate import PreferenceCollator
 from ..data.reader import read_records
 from ..data.schema import RecordProblem
-from ..errors import DataError, MMAlignError
+from ..errors import ConfigError, DataError, MMAlignError
 from ..io import write_json_atomic, write_text_atomic
 from ..losses import build_loss_from_config
 from ..models.load import load
@@ -51,6 +51,16 @@ class TrainResult:
     nonfinite_skipped: int
 
 
+def _check_engine(accelerator, cfg: TrainConfig) -> None:
+    """Refuse combinations that would train silently wrong. The trainer accumulates gradients itself
+    (no_sync + one optimizer step), but DeepSpeed's engine steps inside every backward unless told the
+    accumulation, and scales the loss again: with accumulation > 1 the updates would be wrong."""
+    if accelerator.distributed_type == DistributedType.DEEPSPEED and cfg.gradient_accumulation_steps > 1:
+        raise ConfigError(
+            f"gradient_accumulation_steps={cfg.gradient_accumulation_steps} is not supported under DeepSpeed yet "
+            "(see docs/scaling.md, Known gaps); use configs/accelerate/ddp.yaml or fsdp2.yaml, or accumulation 1")
+
+
 def _build_loss(cfg: TrainConfig):
     try:
         return build_loss_from_config(cfg.loss)
@@ -71,6 +81,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     unused = cfg.ddp_find_unused_parameters or not (cfg.freeze_vision_tower or cfg.lora.enabled)
     accelerator = Accelerator(mixed_precision=check_precision(cfg.precision), cpu=not torch.cuda.is_available(),
                               kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=unused)])
+    _check_engine(accelerator, cfg)
     set_seed(cfg.seed)
     main = accelerator.is_main_process
 

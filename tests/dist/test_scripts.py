@@ -26,4 +26,4 @@ def test_multi_node_dry_run_counts_all_devices():
     out = subprocess.run(["bash", str(SCRIPTS / "train_mia_dpo_llava15_7b.sh")], capture_output=True, text=True,
                          env=env, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "zero2 x 16 device(s)" in out.stdout and "accumulation 4" in out.stdout
+    assert "ddp x 16 device(s)" in out.stdout and "accumulation 4" in out.stdout
