@@ -23,11 +23,14 @@ def main(argv: list[str]) -> int:
                         help="how rejections are chosen (random = the ablation baseline)")
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument("--quick", action="store_true", help="a few questions and steps (for tests)")
+    parser.add_argument("--rebuild-base", action="store_true",
+                        help="build the starting model from scratch (vision pretraining + SFT, ~10 min) instead "
+                             "of using assets/demo/sft-llava")
     args = parser.parse_args(argv)
     settings = replace(QUICK if args.quick else DemoSettings(), seeds=args.seeds, selector=args.selector)
     out = Path(args.out)
     started = time.perf_counter()
-    base = base_model(out)
+    base = base_model(out, rebuild=args.rebuild_base, quick=args.quick)
     seed_dirs = [run_seed(base, out, seed, settings) for seed in range(args.seeds)]
     table = write_report(seed_dirs, out, args.selector)
     print("\n" + table)

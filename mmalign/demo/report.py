@@ -14,6 +14,8 @@ from statistics import mean
 from ..io import write_json_atomic, write_text_atomic
 
 FORMATS = ("sequence", "collage", "inset")
+# build-data names its formats after the augmentations; the suites after what the model sees.
+BUILD_FORMATS = {"sequence": "sequence", "grid_collage": "collage", "pic_in_pic": "inset"}
 
 
 def _metrics(path: Path) -> dict:
@@ -34,7 +36,7 @@ def seed_row(seed_dir: Path) -> dict:
                                            if f in multi["subsets"]},
         }
     summary = _metrics(seed_dir / "pairs" / "summary.json")
-    row["pairs_per_format"] = summary["pairs_per_format"]
+    row["pairs_per_format"] = {BUILD_FORMATS.get(f, f): n for f, n in summary["pairs_per_format"].items()}
     row["processed"] = summary["processed"]
     row["dropped"] = summary["dropped"]
     return row

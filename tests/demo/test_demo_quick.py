@@ -16,6 +16,10 @@ def test_quick_demo_writes_report(tmp_path, capsys):
     seed = report["per_seed"][0]
     pairs = [json.loads(line) for line in (out / "seed-0" / "pairs" / "pairs.jsonl").read_text().splitlines()]
     assert sum(seed["pairs_per_format"].values()) == len(pairs)
+    built = {"sequence": "sequence", "grid_collage": "collage", "pic_in_pic": "inset"}
+    for fmt in ("sequence", "collage", "inset"):  # build-data's format names map onto the suites'
+        n = sum(built[p["meta"]["format"]] == fmt for p in pairs)
+        assert seed["pairs_per_format"].get(fmt, 0) == n == report["pairs_per_format"][fmt]
     assert seed["processed"] == 24
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
