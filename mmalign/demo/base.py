@@ -103,6 +103,5 @@ def build_base(out: Path, recipe: BaseRecipe = BaseRecipe()) -> Path:
     data = write_llava_instructions(out / "sft-data", seed=recipe.seed, count=recipe.sft_rows, kinds=SFT_KINDS)
     run(["train", str(SFT_CONFIG), f"model={out / 'vision'}", f"data={data}", f"root={data.parent}",
          f"output_dir={out / 'sft'}", f"max_steps={recipe.sft_steps}", f"per_device_batch_size={recipe.sft_batch}",
-         f"learning_rate={recipe.sft_lr}",
-         f"seed={recipe.seed}"])
+         f"learning_rate={recipe.sft_lr}", f"seed={recipe.seed}"])
     return out / "sft" / "final"
