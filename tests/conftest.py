@@ -20,6 +20,13 @@ def tiny_llava_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_qwen_path(tmp_path_factory):
+    from mmalign.models.tiny_qwen import build_tiny_qwen2_vl
+
+    return build_tiny_qwen2_vl(tmp_path_factory.mktemp("tiny-qwen"))
+
+
+@pytest.fixture(scope="session")
 def tiny_llava(tiny_llava_path):
     from mmalign.models import load
 

@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--batch-size", type=int, default=8, help="questions per generate call (default 8)")
     gen.add_argument("--max-new-tokens", type=int, default=32, help="answer length limit (default 32)")
     gen.add_argument("--video-frames", type=int, default=0,
-                     help="video benchmarks: show N uniformly sampled frames as images (required for videos)")
+                     help="video benchmarks: N uniformly sampled frames, given as the model's video input when "
+                          "its processor has one (Qwen2-VL), else as N images (required for videos)")
     gen.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     gen.add_argument("--dtype", default=None, choices=("fp32", "bf16", "fp16"), help="model weights dtype")
     synth = parser.add_argument_group("synthetic suites (" + ", ".join(SYNTHETIC) + ")")
@@ -109,9 +110,12 @@ def answer_with_model(args, bench, questions, opts) -> dict:
     answer_fn = model_answer_fn(loaded.model, loaded.processor, adapter=loaded.adapter,
                                 max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
                                 video_frames=args.video_frames)
+    from ..models.generate import takes_videos
+
     info = {"inputs": {"data": str(args.data), "model": str(args.model)},
             "generation": {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size,
-                           "video_frames": args.video_frames, "do_sample": False}}
+                           "video_frames": args.video_frames, "do_sample": False,
+                           "video_input": "video" if takes_videos(loaded.processor) else "frames as images"}}
     return run_eval(bench, questions, answer_fn, args.out, args.batch_size, info=info, **opts)
 
 

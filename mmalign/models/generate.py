@@ -21,15 +21,25 @@ class Generation:
     logprobs: list[float] | None = None  # per generated token, under the (unprocessed) model distribution
 
 
-def _prompt_and_images(record: Any, root: Path) -> tuple[list[dict], list[Image.Image]]:
-    """Accept a PreferenceRecord, or a dict with 'prompt' (messages or a string with placeholders) and
-    'images' (paths relative to root, or PIL images already in memory)."""
+def _prompt_and_media(record: Any, root: Path) -> tuple[list[dict], list[Image.Image], list]:
+    """Accept a PreferenceRecord, or a dict with 'prompt' (messages or a string with placeholders),
+    'images' (paths relative to root, or PIL images already in memory) and 'videos' (decoded clips as
+    [T, H, W, C] uint8 arrays; a record holds the prompt's `<video>` items in order)."""
     if isinstance(record, PreferenceRecord):
-        prompt, images = record.prompt, list(record.images)
+        prompt, images, videos = record.prompt, list(record.images), []
+        if record.videos:
+            raise ValueError(f"record {record.id!r}: pass videos decoded (a dict with 'videos': [frames]), "
+                             "so the caller chooses the frames")
     else:
-        prompt, images = _messages(record["prompt"], "prompt", "user"), list(record.get("images") or [])
+        prompt = _messages(record["prompt"], "prompt", "user")
+        images, videos = list(record.get("images") or []), list(record.get("videos") or [])
     loaded = [img.convert("RGB") if isinstance(img, Image.Image) else load_image(root, img) for img in images]
-    return prompt, loaded
+    return prompt, loaded, videos
+
+
+def takes_videos(processor) -> bool:
+    """Whether the processor has a video input of its own (Qwen2-VL: pixel_values_videos); LLaVA-1.5 has not."""
+    return getattr(processor, "video_processor", None) is not None
 
 
 @torch.no_grad()
@@ -70,12 +80,15 @@ def generate(
     eos = [tok.eos_token_id] + ([tok.convert_tokens_to_ids("<|im_end|>")] if "<|im_end|>" in tok.get_vocab() else [])
     for start in tqdm(range(0, len(records), batch_size), disable=not progress, desc="generate", unit="batch"):
         chunk = records[start:start + batch_size]
-        prompts, images = [], []
+        prompts, images, videos = [], [], []
         for rec in chunk:
-            prompt, imgs = _prompt_and_images(rec, collator.root)
+            prompt, imgs, clips = _prompt_and_media(rec, collator.root)
             prompts.append(collator.prompt_text(prompt))
             images += imgs
-        enc = collator._encode_prompts(prompts, images)
+            videos += clips
+        if videos and not takes_videos(processor):
+            raise ValueError("this model's processor has no video input: show the frames as images instead")
+        enc = collator._encode_prompts(prompts, images, videos)
         inputs = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in enc.items()}
         kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": do_sample,
                                   "pad_token_id": tok.pad_token_id, "eos_token_id": list(dict.fromkeys(eos))}

@@ -68,3 +68,31 @@ def test_interrupted_run_resumes_without_reasking(tmp_path, tiny_llava_path, mon
     assert json.loads((out / "metrics.json").read_text())["overall"]["n"] == 12
     asked.clear()
     assert eval_cli.main(argv) == 0 and asked == []  # a finished run asks nothing
+
+
+def test_video_goes_in_as_video_when_the_processor_takes_videos(tmp_path):
+    from mmalign.data.synth.video import VideoScene, write_video
+
+    path = write_video(tmp_path / "v.mp4", VideoScene("circle", "red", "left"), frames=8, px=32)
+    rec = question_record(Question("v", (str(path),), "Does it move left?", media_type="video"), 4, True)
+    assert rec["prompt"] == "<video>\nDoes it move left?" and rec["images"] == []
+    (clip,) = rec["videos"]
+    assert clip.shape[0] == 4 and clip.shape[-1] == 3
+
+
+def test_eval_answers_a_video_model_through_its_video_input(tmp_path, tiny_qwen_path, monkeypatch):
+    real = mmalign.models.generate
+    seen: list[dict] = []
+
+    def spy(model, processor, records, **kw):
+        seen.extend(records)
+        return real(model, processor, records, **kw)
+
+    monkeypatch.setattr(mmalign.models, "generate", spy)
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert eval_cli.main(["synth-video", "--make-data", str(data), "--count", "6", "--model", str(tiny_qwen_path),
+                          "--out", str(out), "--video-frames", "4", "--max-new-tokens", "2"]) == 0
+    assert seen and all(len(r["videos"]) == 1 and not r["images"] for r in seen)
+    assert all(r["videos"][0].shape[0] == 4 for r in seen)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["overall"]["n"] == len(seen)

@@ -14,13 +14,6 @@ from mmalign.models import load
 from mmalign.select import AttentionProbe, PostFilter, Selector, attention_ratio, probing
 
 
-@pytest.fixture(scope="module")
-def tiny_qwen_path(tmp_path_factory):
-    from mmalign.models.tiny_qwen import build_tiny_qwen2_vl
-
-    return build_tiny_qwen2_vl(tmp_path_factory.mktemp("tiny-qwen"))
-
-
 def _images(n, px=32, seed=0):
     rng = random.Random(seed)
     return [draw_scene(sample_scene(rng), px=px) for _ in range(n)]
