@@ -14,6 +14,12 @@ of the subprocess, step-0 policy log-probs of the chosen answers (mean over the 
 the summed answer log-probs), and the loss of the last step. Tokens are counted the same way for both:
 the distinct tokens of a pair (prompt with its image tokens, chosen answer and rejected answer, no
 padding), so the tokens/s ratio equals the samples/s ratio.
+
+Rejections per prompt (`rejections`, K): each prompt gets K wrong answers. TRL has no multi-rejection
+loss, so it trains on the K pairs (chosen, rejection) written one per line; mmalign trains on the records
+as they are (`rejections: all`: each rejection paired with chosen, the pair losses averaged), with batch/K
+prompts per step, so both see the same `batch` pairs per step and make the same update. samples/s counts
+pairs for both, and `ms_per_pair` is its inverse: the cost of one more rejection.
 """
 
 from __future__ import annotations
@@ -43,11 +49,13 @@ def _answer(words: list[str], tokens: int) -> str:
 
 
 def write_multi_image_pairs(root: str | Path, *, count: int, images: int, px: int = 64,
-                            answer_tokens: int = 16, seed: int = 0, name: str = "pairs.jsonl") -> Path:
+                            answer_tokens: int = 16, seed: int = 0, name: str = "pairs.jsonl",
+                            rejections: int = 1) -> Path:
     """`count` pairs of `images` synthetic scenes each: the prompt asks about one of them, the chosen
     answer describes it truly and the rejected answer with a wrong colour; both answers are
-    `answer_tokens` tokens long (before the end-of-turn token). Records are in the DESIGN.md / TRL
-    conversational vision format with image paths relative to `root`."""
+    `answer_tokens` tokens long (before the end-of-turn token). With `rejections` K > 1 each record
+    also has a `rejected_list` of K-1 more answers, each with another wrong colour. Records are in the
+    DESIGN.md / TRL conversational vision format with image paths relative to `root`."""
     from ..data.synth.scenes import COLOURS, draw_scene, sample_scene
 
     root = Path(root)
@@ -63,25 +71,38 @@ def write_multi_image_pairs(root: str | Path, *, count: int, images: int, px: in
             rels.append(rel)
         t = rng.randrange(images)
         s = scenes[t]
-        wrong = rng.choice([c for c in sorted(COLOURS) if c != s.colour])
+        others = [c for c in sorted(COLOURS) if c != s.colour]
+        wrongs = [rng.choice(others)] if rejections == 1 else rng.sample(others, rejections)
         where = _ordinal_words(t)
         chosen = ["there", "is", "a", s.colour, s.shape, "in", "the", *where, "and", "it", "is", "not", "a",
-                  wrong, s.shape]
-        rejected = ["there", "is", "a", wrong, s.shape, "in", "the", *where, "and", "it", "is", "not", "a",
-                    s.colour, s.shape]
+                  wrongs[0], s.shape]
+        rejected = [["there", "is", "a", w, s.shape, "in", "the", *where, "and", "it", "is", "not", "a",
+                     s.colour, s.shape] for w in wrongs]
         question = " ".join(["describe", "the", "object", "in", "the", *where]) + " ."
+        answer = [[{"role": "assistant", "content": [{"type": "text", "text": _answer(r, answer_tokens)}]}]
+                  for r in rejected]
         records.append({
             "id": f"bench-{images}-{seed}-{i}",
             "images": rels,
             "prompt": [{"role": "user", "content": [{"type": "image"} for _ in range(images)]
                         + [{"type": "text", "text": question}]}],
             "chosen": [{"role": "assistant", "content": [{"type": "text", "text": _answer(chosen, answer_tokens)}]}],
-            "rejected": [{"role": "assistant",
-                          "content": [{"type": "text", "text": _answer(rejected, answer_tokens)}]}],
+            "rejected": answer[0],
+            **({"rejected_list": answer[1:]} if rejections > 1 else {}),
         })
     path = root / name
     write_jsonl_atomic(path, records)
     return path
+
+
+def as_separate_pairs(record: dict) -> list[dict]:
+    """One record per (chosen, rejection): how a pairwise trainer without multi-rejection losses (TRL)
+    takes a record with a `rejected_list`."""
+    answers = [record["rejected"], *record.get("rejected_list", [])]
+    base = {k: v for k, v in record.items() if k not in ("rejected", "rejected_list")}
+    if len(answers) == 1:
+        return [record]
+    return [{**base, "id": f"{record['id']}#r{j}", "rejected": a} for j, a in enumerate(answers)]
 
 
 def _run_worker(args: list[str], result: Path, env: dict, timeout: float | None) -> dict:
@@ -129,9 +150,9 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
     from ..train.order import DataOrder
 
     for k in rejections:
-        if k != 1:
-            raise ValueError("--rejections other than 1 needs mmalign's multi-rejection collation, which is not "
-                             "wired into the trainer yet; TRL has no multi-rejection loss either")
+        if batch % k or k > 5:
+            raise ValueError(f"--rejections {k}: the batch ({batch} pairs) must be a multiple of it, and at most "
+                             "5 (the synthetic world's wrong colours)")
     if hidden % 4 or min(steps, batch, hidden, layers, px, answer_tokens) < 1 or px % patch_size:
         raise ValueError("steps, batch, hidden, layers, answer_tokens must be >= 1; hidden a multiple of 4; "
                          "px a multiple of the patch size")
@@ -155,21 +176,25 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
         work = Path(workdir) if workdir is not None else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         model = Path(model) if model is not None else build_tiny_llava(work / "model", spec)
-        count = steps * batch
-        order = DataOrder(count, batch, 1, 1, seed).permutation(0)
         for n_img in images:
             for k in rejections:
+                # `batch` pairs per step for both: TRL gets them one per line, mmalign as batch/k prompts
+                # with k rejections each (the same pairs, so the same mean loss and update).
+                count = steps * batch // k
+                order = DataOrder(count, batch // k, 1, 1, seed).permutation(0)
                 data_dir = work / f"data-{n_img}img-{k}rej"
                 data = write_multi_image_pairs(data_dir, count=count, images=n_img, px=px,
-                                               answer_tokens=answer_tokens, seed=seed)
+                                               answer_tokens=answer_tokens, seed=seed, rejections=k)
                 lines = data.read_text().splitlines()
                 ordered = data_dir / "pairs-ordered.jsonl"  # TRL's sequential order = mmalign's permutation
-                ordered.write_text("\n".join(lines[i] for i in order) + "\n")
+                ordered.write_text("".join(json.dumps(p) + "\n" for i in order
+                                           for p in as_separate_pairs(json.loads(lines[i]))))
                 tokens_per_pair = _tokens_per_pair(model, data, data_dir)
                 for ckpt in checkpointing:
                     tag = f"{n_img}img-{k}rej-ckpt{'on' if ckpt else 'off'}"
                     common = ["--model", str(model), "--root", str(data_dir), "--batch", str(batch),
-                              "--steps", str(steps), "--lr", str(learning_rate), "--seed", str(seed)]
+                              "--steps", str(steps), "--lr", str(learning_rate), "--seed", str(seed),
+                              "--rejections", str(k)]
                     if ckpt:
                         common.append("--checkpointing")
                     if lora:
@@ -182,6 +207,7 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
                                      env, timeout)
                     for r in (trl, mm):
                         r["tokens_per_s"] = round(r["samples_per_s"] * tokens_per_pair, 1)
+                        r["ms_per_pair"] = round(1000.0 / r["samples_per_s"], 1)
                     rows.append({
                         "images": n_img, "rejections": k, "checkpointing": ckpt, "tokens_per_pair": tokens_per_pair,
                         "trl": trl, "mmalign": mm,

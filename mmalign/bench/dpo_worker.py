@@ -1,7 +1,10 @@
 """One side of `mmalign bench dpo`, run in its own process: train with TRL or mmalign, write a JSON result.
 
 python -m mmalign.bench.dpo_worker --framework trl|mmalign --model DIR --data JSONL --root DIR --out DIR
-    --batch B --steps N --lr LR --seed S [--checkpointing] --result FILE
+    --batch B --steps N --lr LR --seed S [--rejections K] [--checkpointing] --result FILE
+
+`--batch` counts pairs per step for both. With K > 1 TRL reads the pairs one per line, and mmalign reads
+records with K rejections (`rejections: all`), B/K of them per step.
 """
 
 from __future__ import annotations
@@ -96,7 +99,8 @@ def run_mmalign(a) -> dict:
     from ..train.trainer import train
 
     cfg = from_dict(TrainConfig, {
-        "model": a.model, "data": a.data, "root": a.root, "output_dir": a.out, "per_device_batch_size": a.batch,
+        "model": a.model, "data": a.data, "root": a.root, "output_dir": a.out,
+        "per_device_batch_size": a.batch // a.rejections, "rejections": "all" if a.rejections > 1 else "first",
         "max_steps": a.steps, "learning_rate": a.lr, "lr_scheduler": "linear", "warmup_steps": 0,
         "weight_decay": 0.0, "max_grad_norm": 1.0, "gradient_accumulation_steps": 1, "seed": a.seed,
         "gradient_checkpointing": a.checkpointing, "freeze_vision_tower": True,
@@ -105,8 +109,8 @@ def run_mmalign(a) -> dict:
         "lora": {"enabled": a.lora, "r": 16, "alpha": 32, "dropout": 0.0}})
     train(cfg)
     rows = _read_jsonl(str(Path(a.out) / "metrics.jsonl"))
-    # each row's samples/s is its pairs over that step's wall time (collation to optimiser step)
-    seconds = sum(a.batch / r["samples/s"] for r in rows)
+    # each row's samples/s is its prompts over that step's wall time (collation to optimiser step)
+    seconds = sum(a.batch // a.rejections / r["samples/s"] for r in rows)
     return {"samples_per_s": a.batch * a.steps / seconds, "seconds": seconds,
             "step0_logps_chosen": float(rows[0]["logps/chosen"]), "final_loss": float(rows[-1]["loss"]),
             "steps_logged": len(rows)}
@@ -123,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--lr", type=float, required=True)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rejections", type=int, default=1, help="rejections per prompt (divides --batch)")
     p.add_argument("--checkpointing", action="store_true")
     p.add_argument("--lora", action="store_true", help="LoRA r16/alpha32/dropout 0 on the language model")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")

@@ -1,4 +1,4 @@
-"""mmalign bench dpo [--json] [--images 1,2,4,8] [--rejections 1] [--steps N] [--batch B] [--hidden 256]
+"""mmalign bench dpo [--json] [--images 1,2,4,8] [--rejections 1,2,4] [--steps N] [--batch B] [--hidden 256]
 [--layers 4] [--px 64] [--answer-tokens 16] [--checkpointing off,on] [--lr 1e-5] [--tiny] [--out DIR]"""
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def main(argv: list[str]) -> int:
         description="mmalign vs TRL DPOTrainer on the same tiny LLaVA, synthetic multi-image pairs, weights, "
                     "settings and data order; each framework trains in its own subprocess.")
     parser.add_argument("--images", default="4", help="images per prompt, comma-separated sweep (default 4)")
-    parser.add_argument("--rejections", default="1", help="rejections per prompt (only 1 for now)")
+    parser.add_argument("--rejections", default="1",
+                        help="rejections per prompt, comma-separated sweep (default 1); each must divide --batch "
+                             "(pairs per step); TRL gets the same pairs one per line")
     parser.add_argument("--steps", type=int, default=8, help="optimiser steps (default 8)")
     parser.add_argument("--batch", type=int, default=8, help="pairs per step (default 8)")
     parser.add_argument("--hidden", type=int, default=256, help="decoder hidden size (default 256)")

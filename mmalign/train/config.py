@@ -55,6 +55,10 @@ class TrainConfig:
     pair_sampler: dict = _f({}, "online pairs made with the model each step: {name: pami_vdpo, k: 4, schedule: "
                                 "linear, floor: 0.01, metric: js, perturbations: [...], params: {}, "
                                 "weight_sharpness: 4.0}; {} = none (docs/video.md)")
+    rejections: Literal["first", "all"] = _f("first", "first: chosen vs rejected (rejected_list unused); all: "
+                                                      "chosen paired with rejected and with every rejected_list "
+                                                      "answer, the pair losses averaged per prompt (pairwise "
+                                                      "losses; every record needs the same count)")
     video_frames: int = _f(8, "frames decoded per video (uniform sampling)")
     video_backend: Literal["auto", "decord", "pyav"] = _f("auto", "video decoder; auto = decord, PyAV where "
                                                                  "decord is missing or fails; the backend used "

@@ -1,9 +1,11 @@
-"""Shared-prefix (prompt-once) forward and frozen-vision feature caching.
+"""Shared-prefix (prompt-once) forward.
 
 `prefix_forward` gives the same per-sequence answer log-probs as `logps.concatenated_forward`, but runs
 the vision tower and the (left-padded) prompt once per pair with `use_cache=True`, then runs every
-answer of the pair (chosen, rejected, and optionally K rejections) as one batch of rows on the prompt's
-key/value cache, indexed per row so that gradients flow back through the cache into the prompt.
+answer of the pair (chosen, rejected, and optionally K rejections) side by side in the prompt's row on
+its key/value cache (`answer_pack.py`: one mask keeps the answers apart), so gradients flow back
+through the cache into the prompt. The frozen part of the vision computation can be done once for the
+policy and the reference (`with_image_features`, `features.py`).
 
 Positions: the plain forward strips the prompt's left padding, so a prompt token sits at position
 `j` = its index among the real tokens. Here the prompt keeps its left padding; its positions are
@@ -29,13 +31,24 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from transformers import DynamicCache
-from transformers.modeling_outputs import BaseModelOutputWithPooling
 
 from ..models.families import _unwrap
+from .answer_pack import answer_logps, pack_answers, packed_attention_mask, packed_positions
+from .features import (
+    FEATURES_KEY,
+    TOWER_KEY,
+    add_vision_cache,
+    compute_image_features,
+    encoder_outputs,
+    vision_frozen,
+)
 from .logps import AnswerLogps, concatenated_forward
+from .prompt_tail import last_position_only
+from .rejections import LIST_IDS, plain_with_list
 
-FEATURES_KEY = "image_features"  # batch key holding precomputed mm_encoder_outputs (frozen vision)
+__all__ = ["FEATURES_KEY", "TOWER_KEY", "compute_image_features", "pair_forward", "prefix_forward",
+           "shared_prefix_logps", "supports_prefix_sharing", "vision_frozen", "with_image_features"]
+
 PREFIX_FAMILIES = ("llava", "qwen2_vl", "text")
 _ATTN_OK = (None, "eager", "sdpa")
 
@@ -81,61 +94,23 @@ def pair_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> AnswerLo
     if (supports_prefix_sharing(adapter, model) and shares_prompt(batch) and not checkpointing_active(model)
             and not ddp_with_grad(model)):
         return prefix_forward(model, adapter, batch, pad_id)
+    if LIST_IDS in batch:
+        return plain_with_list(lambda b: concatenated_forward(model, adapter, b, pad_id), batch)
     return concatenated_forward(model, adapter, batch, pad_id)
 
 
-# -- frozen vision: features computed once per pair for policy and reference ------------------------
-
-def _vision_roots(adapter) -> tuple[str, ...]:
-    prefixes = tuple(adapter.vision_prefixes) + tuple(adapter.projector_prefixes)
-    return prefixes + tuple({".".join(p.split(".")[:2]) for p in prefixes})  # e.g. model.visual
-
-
-def vision_frozen(model, adapter) -> bool:
-    """True when no parameter of the vision tower or projector requires a gradient."""
-    roots = _vision_roots(adapter)
-    if not adapter.is_vision or not roots:
-        return False
-    params = [p for n, p in _unwrap(model).named_parameters() if n.startswith(roots)]
-    return bool(params) and not any(p.requires_grad for p in params)
-
-
-@torch.no_grad()
-def compute_image_features(model, adapter, batch: dict[str, Any]) -> dict[str, BaseModelOutputWithPooling] | None:
-    """The projected image/video features of a batch's media, as `mm_encoder_outputs` for the model.
-
-    Exact: the same calls the model's forward makes. Only valid for a frozen vision tower (the features
-    carry no gradient); then they serve policy and reference alike (LoRA never adapts the tower, and a
-    frozen copy's tower equals the policy's).
-    """
-    inner = _unwrap(model).model
-    out: dict[str, BaseModelOutputWithPooling] = {}
-    if adapter.family == "llava" and batch.get("pixel_values") is not None:
-        kw = {"image_sizes": batch["image_sizes"]} if batch.get("image_sizes") is not None else {}
-        feats = inner.get_image_features(pixel_values=batch["pixel_values"], return_dict=True, **kw)
-        out["image"] = BaseModelOutputWithPooling(pooler_output=tuple(feats.pooler_output))
-    elif adapter.family == "qwen2_vl":
-        if batch.get("pixel_values") is not None:
-            feats = inner.get_image_features(batch["pixel_values"], batch["image_grid_thw"], return_dict=True)
-            out["image"] = BaseModelOutputWithPooling(pooler_output=tuple(feats.pooler_output))
-        if batch.get("pixel_values_videos") is not None:
-            feats = inner.get_video_features(batch["pixel_values_videos"], batch["video_grid_thw"], return_dict=True)
-            out["video"] = BaseModelOutputWithPooling(pooler_output=tuple(feats.pooler_output))
-    return out or None
-
+# -- frozen vision: the tower once per micro-batch for policy and reference (features.py) ---------------
 
 def with_image_features(model, adapter, batch: dict[str, Any]) -> dict[str, Any]:
-    """A shallow copy of `batch` carrying precomputed features when the vision tower is frozen.
+    """A shallow copy of `batch` carrying the frozen part of the vision computation (projected features
+    when tower and projector are frozen, the tower's states when only the tower is, LLaVA).
 
-    Call once per micro-batch before the policy forward; `prefix_forward` then skips the vision tower
-    for the policy and the reference. Batches the prefix forward will not handle are returned as is.
+    Call once per micro-batch before the policy forward; `prefix_forward` then skips the frozen part for
+    the policy and the reference. Batches the prefix forward will not handle are returned as is.
     """
-    if FEATURES_KEY in batch or not adapter.is_vision or not vision_frozen(model, adapter):
+    if not adapter.is_vision or not (supports_prefix_sharing(adapter, model) and shares_prompt(batch)):
         return batch
-    if not (supports_prefix_sharing(adapter, model) and shares_prompt(batch)):
-        return batch
-    feats = compute_image_features(model, adapter, batch)
-    return batch if feats is None else {**batch, FEATURES_KEY: feats}
+    return add_vision_cache(model, adapter, batch)
 
 
 # -- the shared-prefix forward -------------------------------------------------------------------------
@@ -156,24 +131,22 @@ def _prompt_positions(model, adapter, batch: dict[str, Any]) -> torch.Tensor:
     return pos.masked_fill(mask.unsqueeze(0) == 0, 0)
 
 
-def _answer_positions(prompt_pos: torch.Tensor, owner: torch.Tensor, width: int) -> torch.Tensor:
-    # Prompts end with a text token (left padding), and text after text continues by one on every axis,
-    # as `get_rope_index` numbers the glued sequence.
-    start = prompt_pos[..., -1] + 1  # [B] or [3, B]
-    steps = torch.arange(width, device=prompt_pos.device)
-    if prompt_pos.dim() == 2:
-        return start[owner].unsqueeze(-1) + steps
-    return start[:, owner].unsqueeze(-1) + steps
-
-
-def _media_inputs(adapter, batch: dict[str, Any]) -> dict[str, Any]:
-    if FEATURES_KEY in batch:
-        return {"mm_encoder_outputs": dict(batch[FEATURES_KEY])}
+def _media_inputs(model, adapter, batch: dict[str, Any]) -> dict[str, Any]:
+    cached = encoder_outputs(model, batch)  # the frozen vision part, computed once per micro-batch
+    if cached is not None:
+        return {"mm_encoder_outputs": cached}
     inputs = {k: batch[k] for k in adapter.media_keys if batch.get(k) is not None}
     for key in adapter.token_keys:
         if f"prompt_{key}" in batch:
             inputs[key] = batch[f"prompt_{key}"]
     return inputs
+
+
+def _mask_dtype(model) -> torch.dtype | None:
+    """None for SDPA (boolean masks); eager attention adds the mask to its scores."""
+    if getattr(_text_config(model), "_attn_implementation", None) == "sdpa":
+        return None
+    return next(_unwrap(model).parameters()).dtype
 
 
 def shared_prefix_logps(model, adapter, batch: dict[str, Any],
@@ -182,42 +155,25 @@ def shared_prefix_logps(model, adapter, batch: dict[str, Any],
     """Summed answer log-probs for groups of answers that continue the batch's prompts.
 
     `answers`: (input_ids [N, A], attention_mask [N, A] right-padded, owner [N] = prompt row of each
-    answer row). Returns (sums [N], counts [N]) per group. The prompt and media run once; all answer
-    rows run together on the prompt's key/value cache gathered by `owner`.
+    answer row). Returns (sums [N], counts [N]) per group. The prompt and media run once; then every
+    prompt row's answers run side by side in one row on the prompt's key/value cache (answer_pack.py).
     """
     p_ids, p_mask = batch["prompt_input_ids"], batch["prompt_attention_mask"]
     if p_mask.shape[1] and not bool(p_mask[:, -1].all()):
         raise ValueError("prefix_forward needs left-padded prompts (every row ends with a real token)")
     prompt_pos = _prompt_positions(model, adapter, batch)
-    out = model(input_ids=p_ids, attention_mask=p_mask, position_ids=prompt_pos, use_cache=True,
-                logits_to_keep=1, **_media_inputs(adapter, batch))
+    with last_position_only(adapter, model):  # the prompt's cache and last logits are all that is used
+        out = model(input_ids=p_ids, attention_mask=p_mask, position_ids=prompt_pos, use_cache=True,
+                    logits_to_keep=1, **_media_inputs(model, adapter, batch))
     cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
     if cache is None:
         raise RuntimeError("the prompt pass returned no key/value cache (gradient checkpointing active?)")
-
-    width = max(int(ids.shape[1]) for ids, _, _ in answers)
-
-    def pad(t, value):
-        return torch.nn.functional.pad(t, (0, width - t.shape[1]), value=value)
-
-    a_ids = torch.cat([pad(ids, pad_id) for ids, _, _ in answers])
-    a_mask = torch.cat([pad(m, 0) for _, m, _ in answers])
-    owner = torch.cat([o.to(p_ids.device) for _, _, o in answers])
-    branch = DynamicCache(ddp_cache_data=[(layer.keys[owner], layer.values[owner]) for layer in cache.layers])
-    attn = torch.cat([p_mask[owner], a_mask.to(p_mask.dtype)], dim=1)
-    ans = model(input_ids=a_ids, attention_mask=attn, position_ids=_answer_positions(prompt_pos, owner, width),
-                cache=branch, use_cache=True)
-    # Token t of an answer is predicted by answer position t-1, the first one by the prompt's last position.
-    logits = torch.cat([out.logits[:, -1:][owner], ans.logits[:, :-1]], dim=1)
-    logp = torch.gather(torch.log_softmax(logits.float(), dim=-1), 2, a_ids.unsqueeze(-1)).squeeze(-1)
-    mask = a_mask.to(logp.dtype)
-    sums, counts = (logp * mask).sum(1), mask.sum(1)
-    result, start = [], 0
-    for ids, _, _ in answers:
-        n = ids.shape[0]
-        result.append((sums[start:start + n], counts[start:start + n]))
-        start += n
-    return result
+    packed = pack_answers(answers, p_ids.shape[0], pad_id)
+    b, s, w = packed.ids.shape
+    ans = model(input_ids=packed.ids.view(b, s * w), position_ids=packed_positions(prompt_pos, packed),
+                attention_mask=packed_attention_mask(p_mask, packed, _mask_dtype(model)), cache=cache,
+                use_cache=True)
+    return answer_logps(out.logits[:, -1], ans.logits, packed)
 
 
 def prefix_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> AnswerLogps:
@@ -231,11 +187,10 @@ def prefix_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> Answer
     rows = torch.arange(b, device=batch["prompt_input_ids"].device)
     groups = [(batch["chosen_input_ids"], batch["chosen_attention_mask"], rows),
               (batch["rejected_input_ids"], batch["rejected_attention_mask"], rows)]
-    multi = "rejected_list_input_ids" in batch
+    multi = LIST_IDS in batch
     if multi:
-        k = batch["rejected_list_input_ids"].shape[0] // b
-        groups.append((batch["rejected_list_input_ids"], batch["rejected_list_attention_mask"],
-                       rows.repeat_interleave(k)))
+        k = batch[LIST_IDS].shape[0] // b
+        groups.append((batch[LIST_IDS], batch["rejected_list_attention_mask"], rows.repeat_interleave(k)))
     res = shared_prefix_logps(model, adapter, batch, groups, pad_id)
     out = AnswerLogps(res[0][0], res[1][0], res[0][1], res[1][1])
     if multi:

@@ -10,6 +10,7 @@ from ..losses import Loss, LossOutput
 from .logps import AnswerLogps
 from .prefix import pair_forward, with_image_features
 from .reference import reference_logps
+from .rejections import LIST_MASK, pairwise_loss
 
 
 def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
@@ -45,23 +46,26 @@ class PairForward:
 
 
 def compute_loss(policy, reference, loss: Loss, forward: PairForward, batch) -> tuple[LossOutput, AnswerLogps]:
-    # With a frozen vision tower the image features are computed once and shared by policy and reference.
+    # With a frozen vision tower its output is computed once and shared by policy and reference.
     adapter = getattr(forward, "adapter", None)  # plain callables (tests, custom forwards) skip the cache
     if adapter is not None:
         batch = with_image_features(policy, adapter, batch)
     pol = forward(policy, batch)
+    ref = None
+    if "reference" in loss.needs and "ref_chosen_logps" not in batch:
+        ref = reference_logps(reference, policy, lambda m: forward(m, batch))
+    if LIST_MASK in batch:  # several rejections per prompt: each paired with chosen (rejections.py)
+        return pairwise_loss(loss, pol, ref), pol
     ref_c = ref_r = None
-    if "reference" in loss.needs:
-        if "ref_chosen_logps" in batch:  # precomputed
-            ref_c, ref_r = batch["ref_chosen_logps"], batch["ref_rejected_logps"]
-        else:
-            ref = reference_logps(reference, policy, lambda m: forward(m, batch))
-            ref_c, ref_r = ref.chosen, ref.rejected
+    if "ref_chosen_logps" in batch:  # precomputed
+        ref_c, ref_r = batch["ref_chosen_logps"], batch["ref_rejected_logps"]
+    elif ref is not None:
+        ref_c, ref_r = ref.chosen, ref.rejected
     out = loss(pol.chosen, pol.rejected, ref_c, ref_r, **loss_extras(loss, pol, batch))
     return out, pol
 
 
 def batch_tokens(batch) -> int:
-    """Distinct tokens a pair carries: the prompt (image tokens included) and both answers."""
-    return int(batch["prompt_attention_mask"].sum() + batch["chosen_attention_mask"].sum()
-               + batch["rejected_attention_mask"].sum())
+    """Distinct tokens a batch carries: the prompts (image tokens included) and every answer."""
+    keys = ("prompt_attention_mask", "chosen_attention_mask", "rejected_attention_mask", LIST_MASK)
+    return int(sum(batch[k].sum() for k in keys if k in batch))

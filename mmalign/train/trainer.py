@@ -30,6 +30,8 @@ from .evaluate import reward_accuracy
 from .metrics import MetricsLog
 from .order import DataOrder
 from .precompute import attach_reference, precompute_reference, reference_fingerprint
+from .rejections import attach_rejected_list, rejections_per_prompt
+from .rejections import check_config as check_rejections
 from .schedule import build_scheduler, warmup_steps
 from .setup import (build_policy_and_reference, check_precision, count_parameters, resolve_data,
                     resolve_model_path)
@@ -102,6 +104,10 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     records, bad = read_records(train_file, root, cfg.on_bad_record, check=collator.check_length)
     if bad.total and main:
         print(f"{train_file}: {bad.summary()}")
+    many = cfg.rejections == "all"
+    if many:  # every rejection paired with chosen (rejections.py)
+        check_rejections(loss_fn, cfg.precompute_ref, bool(cfg.pair_sampler))
+        rejections_per_prompt(records)
     model, reference = build_policy_and_reference(loaded.model, loaded.adapter, cfg)
     if isinstance(getattr(reference, "model", None), torch.nn.Module):
         reference.model.to(accelerator.device)
@@ -163,6 +169,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
         for m, indices in enumerate(micro):
             try:
                 batch = collator([records[i] for i in indices])
+                if many:
+                    batch = attach_rejected_list(collator, [records[i] for i in indices], batch)
             except RecordProblem as problem:
                 raise DataError(problem.message) from None
             batch = to_device(batch, accelerator.device)

@@ -1,0 +1,82 @@
+"""Frozen tower, training projector (LLaVA): the tower runs once for policy and reference, each model
+applies its own projector, and log-probs, loss and gradients equal the plain computation."""
+
+import pytest
+import torch
+from speed_kit import assert_grads_close, build_family, grads, records, setup, write_images
+
+from mmalign.losses import build_loss
+from mmalign.models.families import _unwrap
+from mmalign.train.features import TOWER_KEY, tower_frozen, vision_frozen
+from mmalign.train.logps import concatenated_forward
+from mmalign.train.prefix import FEATURES_KEY, prefix_forward, with_image_features
+from mmalign.train.reference import AdapterDisabled, FrozenCopy
+from mmalign.train.step import PairForward, compute_loss
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory):
+    base = tmp_path_factory.mktemp("speed-tower")
+    write_images(base / "media")
+    return {"root": base / "media", "llava": build_family("llava", base / "llava")}
+
+
+def _setup(paths, mode):
+    """'full': tower frozen, projector and decoder train (the benchmark's setting); 'lora': LoRA on the
+    decoder with the projector made trainable too."""
+    model, adapter, collator, pad = setup(paths["llava"], paths["root"], "lora" if mode == "lora" else "full")
+    inner = _unwrap(model).model
+    inner.vision_tower.requires_grad_(False)
+    inner.multi_modal_projector.requires_grad_(True)
+    return model, adapter, collator, pad
+
+
+@pytest.mark.parametrize("mode", ["full", "lora"])
+def test_tower_once_projector_per_model_equals_plain(paths, mode):
+    model, adapter, collator, pad = _setup(paths, mode)
+    assert tower_frozen(model, adapter) and not vision_frozen(model, adapter)
+    reference = AdapterDisabled() if mode == "lora" else FrozenCopy(model)
+    loss = build_loss("sigmoid", beta=0.1)
+    batch = collator(records())
+    towers = [_unwrap(model).model.vision_tower] + ([] if mode == "lora" else [reference.model.model.vision_tower])
+    calls = []
+    hooks = [t.register_forward_hook(lambda *a: calls.append(1)) for t in towers]
+
+    def run(fwd, cached):
+        calls.clear()
+        b = with_image_features(model, adapter, batch) if cached else batch
+        assert (TOWER_KEY in b) == cached and FEATURES_KEY not in b
+        out, pol = compute_loss(model, reference, loss, lambda m, x: fwd(m, adapter, x, pad), b)
+        out.losses.mean().backward()
+        return out.losses.detach(), pol, grads(model), len(calls)
+
+    plain = run(concatenated_forward, False)
+    cached = run(prefix_forward, True)
+    for h in hooks:
+        h.remove()
+    assert plain[3] == 2 and cached[3] == 1  # one tower pass serves policy and reference
+    torch.testing.assert_close(cached[0], plain[0], rtol=0, atol=1e-6)
+    torch.testing.assert_close(cached[1].chosen, plain[1].chosen, rtol=0, atol=1e-4)
+    torch.testing.assert_close(cached[1].rejected, plain[1].rejected, rtol=0, atol=1e-4)
+    assert_grads_close(cached[2], plain[2])
+    projector = [g for n, g in cached[2].items() if "multi_modal_projector" in n]
+    assert projector and all(float(g.abs().max()) > 0 for g in projector)  # the projector still learns
+    assert not any("vision_tower" in n for n in cached[2])
+
+
+def test_trainer_forward_uses_the_tower_cache(paths):
+    model, adapter, collator, pad = _setup(paths, "full")
+    batch = collator(records())
+    seen = []
+    hook = _unwrap(model).model.vision_tower.register_forward_hook(lambda *a: seen.append(1))
+    out, _ = compute_loss(model, FrozenCopy(model), build_loss("sigmoid", beta=0.1), PairForward(adapter, pad), batch)
+    hook.remove()
+    assert len(seen) == 1 and torch.isfinite(out.losses).all()
+
+
+def test_trainable_tower_gets_no_cache(paths):
+    model, adapter, collator, _ = setup(paths["llava"], paths["root"], "full")
+    assert not tower_frozen(model, adapter)
+    batch = collator(records())
+    b = with_image_features(model, adapter, batch)
+    assert TOWER_KEY not in b and FEATURES_KEY not in b
