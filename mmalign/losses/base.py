@@ -43,6 +43,8 @@ class Loss:
 
     name: ClassVar[str] = ""
     needs: ClassVar[frozenset[str]] = frozenset({"reference"})
+    # False for objectives that ignore the rejected answer (SFT): the trainer then logs no rewards/*.
+    compares_pairs: ClassVar[bool] = True
 
     def __call__(
         self,

@@ -25,6 +25,7 @@ class SFT(Loss):
 
     name: ClassVar[str] = "sft"
     needs: ClassVar[frozenset[str]] = frozenset({"lengths"})
+    compares_pairs: ClassVar[bool] = False
 
     def __call__(self, policy_chosen, policy_rejected, ref_chosen=None, ref_rejected=None, **extras):
         check_pair(self.name, policy_chosen, policy_rejected)

@@ -223,10 +223,12 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
                "logps/rejected": float(sums[5]) / n, "lr": lr, "grad_norm": float(grad_norm),
                "samples/s": n / elapsed, "tokens/s": float(sums[7]) / elapsed,
                "nonfinite_skipped": nonfinite_total}
+        if not loss_fn.compares_pairs:  # rewards and the rejected side mean nothing to SFT
+            row = {k: v for k, v in row.items() if not k.startswith("rewards/") and k != "logps/rejected"}
         if log is not None and ((step + 1) % cfg.logging_steps == 0 or step + 1 == total_steps):
             log.log(row)
-        bar.set_postfix(loss=f"{row['loss']:.4f}", acc=f"{row['rewards/accuracies']:.2f}",
-                        sps=f"{row['samples/s']:.1f}")
+        bar.set_postfix(loss=f"{row['loss']:.4f}", sps=f"{row['samples/s']:.1f}",
+                        **({"acc": f"{row['rewards/accuracies']:.2f}"} if loss_fn.compares_pairs else {}))
         bar.update(1)
         if cfg.save_steps and (step + 1) % cfg.save_steps == 0 and step + 1 < total_steps:
             accelerator.wait_for_everyone()

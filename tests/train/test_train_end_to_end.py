@@ -122,3 +122,11 @@ def test_deepspeed_with_accumulation_is_refused():
     _check_engine(deepspeed, SimpleNamespace(gradient_accumulation_steps=1))  # one micro-batch per step is fine
     _check_engine(SimpleNamespace(distributed_type=DistributedType.MULTI_GPU),
                   SimpleNamespace(gradient_accumulation_steps=4))
+
+
+def test_sft_logs_no_rewards(tmp_path, tiny_llava_path, synth_pairs):
+    train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, loss={"name": "sft"}, max_steps=2))
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2]
+    assert not [k for k in rows[0] if k.startswith("rewards/") or k == "logps/rejected"]
+    assert rows[0]["loss"] > 0 and rows[0]["logps/chosen"] < 0
