@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
 
+from tqdm.auto import tqdm
+
 from ..errors import DataError
 from .schema import PreferenceRecord, RecordProblem, check_media, parse_record
 
@@ -60,6 +62,7 @@ def read_records(
     on_bad_record: OnBadRecord = "error",
     check: RecordCheck | None = None,
     collect_all: bool = False,
+    progress: bool = False,
 ) -> tuple[list[PreferenceRecord], BadRecords]:
     """Read and check every record of a JSONL file.
 
@@ -74,7 +77,10 @@ def read_records(
     root_path = Path(root) if root is not None else path.parent
     records: list[PreferenceRecord] = []
     bad = BadRecords()
-    for lineno, obj in iter_jsonl(path):
+    # A bar, because tokenising every prompt for `check` takes minutes on a few hundred thousand records.
+    lines = tqdm(iter_jsonl(path), desc=f"checking {path.name}", unit=" records", disable=not progress,
+                 mininterval=1.0)
+    for lineno, obj in lines:
         where = f"{path}:{lineno}"
         try:
             if isinstance(obj, RecordProblem):

@@ -101,7 +101,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     accelerator.wait_for_everyone()
     if cfg.transforms:
         train_file = output_dir / "data" / "transformed.jsonl"
-    records, bad = read_records(train_file, root, cfg.on_bad_record, check=collator.check_length)
+    records, bad = read_records(train_file, root, cfg.on_bad_record, check=collator.check_length,
+                               progress=cfg.progress and main)
     if bad.total and main:
         print(f"{train_file}: {bad.summary()}")
     many = cfg.rejections == "all"
