@@ -67,6 +67,7 @@ class PreferenceCollator:
         self.adapter = adapter
         self.root = Path(root)
         self.max_length = max_length
+        self.token_counts: dict[str, int] = {}  # record source -> prompt + longest answer, from check_length
         self.num_frames = num_frames
         self.frame_strategy = frame_strategy
         self.backend = video_backend
@@ -165,6 +166,7 @@ class PreferenceCollator:
         prompt_len = int(enc["attention_mask"].sum())
         answers = [rec.chosen, rec.rejected] + list(rec.rejected_list or [])
         longest = max(len(self.answer_ids(rec.prompt, a)) for a in answers)
+        self.token_counts[rec.source] = prompt_len + longest
         if prompt_len + longest > self.max_length:
             raise RecordProblem("too_long", f"prompt ({prompt_len} tokens, image tokens included) plus answer "
                                             f"({longest} tokens) exceeds max_length={self.max_length}; "

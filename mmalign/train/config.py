@@ -46,6 +46,9 @@ class TrainConfig:
                                                           "skip: drop it and count it per reason")
     max_length: int = _f(2048, "longest prompt + answer in tokens (image tokens included); longer records "
                                "are bad records, never truncated")
+    group_by_length: bool = _f(False, "batch records of similar token length together (less padding): the "
+                                      "shuffled order is sorted by length within windows of 64 global batches "
+                                      "and the batches of each window shuffled again")
     # -- objective --
     loss: dict = _f({"name": "sigmoid", "beta": 0.1}, "objective: {name: NAME, HYPER: VALUE, ...}; see "
                                                       "docs/objectives.md")

@@ -121,8 +121,9 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
                                 loss_fn, output_dir, accelerator)
 
     # -- optimisation -----------------------------------------------------------------------------
+    lengths = tuple(collator.token_counts[r.source] for r in records) if cfg.group_by_length else None
     order = DataOrder(len(records), cfg.per_device_batch_size, cfg.gradient_accumulation_steps,
-                      accelerator.num_processes, cfg.seed)
+                      accelerator.num_processes, cfg.seed, lengths=lengths)
     if order.steps_per_epoch == 0:
         raise MMAlignError(f"{train_file}: {len(records)} usable records cannot fill one optimiser step of "
                            f"{order.global_batch} pairs (batch x accumulation x processes)")

@@ -130,3 +130,10 @@ def test_sft_logs_no_rewards(tmp_path, tiny_llava_path, synth_pairs):
     assert [r["step"] for r in rows] == [1, 2]
     assert not [k for k in rows[0] if k.startswith("rewards/") or k == "logps/rejected"]
     assert rows[0]["loss"] > 0 and rows[0]["logps/chosen"] < 0
+
+
+def test_group_by_length_trains_on_measured_lengths(tmp_path, tiny_llava_path, synth_pairs):
+    result = train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, group_by_length=True, max_steps=2))
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2] and result is not None
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["group_by_length"] is True
