@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import random
-import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -40,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmalign.data.synth.scenes import COLOURS, SHAPES
 from mmalign.data.synth.video import DIRECTIONS, render_video, sample_video_scene, write_video
 from mmalign.data.synth.video_suite import VIDEO_SUBSETS, video_pair
+from mmalign.demo.base import fit_label_heads
+from mmalign.demo.pipeline import run
 from mmalign.errors import MMAlignError
 from mmalign.io import write_json_atomic, write_jsonl_atomic, write_text_atomic
 
@@ -75,16 +76,6 @@ class Recipe:
 
 QUICK = Recipe(vision_steps=2, vision_batch=4, sft_clips=4, sft_steps=2, sft_batch=4, pair_clips=4, dpo_steps=2,
                dpo_batch=2, suite_questions=12, answer_batch=12)
-
-
-def run(argv: list[str]) -> None:
-    """One mmalign command, in-process, echoed first; a failure stops the experiment."""
-    from mmalign.cli.main import main
-
-    print(f"\n$ mmalign {' '.join(shlex.quote(a) for a in argv)}", flush=True)
-    code = main(argv)
-    if code != 0:
-        raise MMAlignError(f"step failed (exit {code}): mmalign {' '.join(argv)}")
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -154,22 +145,8 @@ def pretrain_video_tower(model_dir: Path, out_dir: Path, *, steps: int, batch: i
         tokens = visual(pixels, grid_thw=thw).pooler_output  # [videos x merged tokens, width]
         return tokens.view(len(thw), -1, width).mean(1)  # all clips have the same grid
 
-    optimizer = torch.optim.AdamW([*visual.parameters(), *heads.parameters()], lr=lr)
-    visual.train()
-    for step in range(1, steps + 1):
-        pixels, thw, labels = draw(batch)
-        feats = pooled(pixels, thw)
-        loss = sum(torch.nn.functional.cross_entropy(heads[k](feats), labels[k]) for k in heads)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if log_every and step % log_every == 0:
-            print(f"vision pretraining step {step}/{steps}: loss {loss.item():.3f}", flush=True)
-    visual.eval()
-    pixels, thw, labels = draw(256)
-    with torch.no_grad():
-        feats = pooled(pixels, thw)
-        acc = {k: (heads[k](feats).argmax(-1) == labels[k]).float().mean().item() for k in heads}
+    acc = fit_label_heads(visual, heads, draw, pooled, steps=steps, batch=batch, lr=lr, held_out=256,
+                          log_every=log_every)
     model.save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
     return acc
@@ -177,7 +154,6 @@ def pretrain_video_tower(model_dir: Path, out_dir: Path, *, steps: int, batch: i
 
 # ------------------------------------------------------------------------------------ evaluation
 
-@torch.no_grad()
 def evaluate(model_dir: Path, suite: Path, out: Path, batch_size: int) -> dict:
     # Qwen2-VL's processor takes videos, so `mmalign eval` gives it the 8 frames as its video input,
     # the layout VDPO trains and perturbs.

@@ -40,6 +40,30 @@ class BaseRecipe:
 QUICK_RECIPE = BaseRecipe(vision_steps=4, vision_batch=4, sft_rows=16, sft_steps=2, sft_batch=4)
 
 
+def fit_label_heads(encoder: torch.nn.Module, heads: torch.nn.ModuleDict, draw, pool, *, steps: int, batch: int,
+                    lr: float, held_out: int, log_every: int = 0) -> dict[str, float]:
+    """Train `encoder` and the linear `heads` together (summed cross-entropy) on `steps` fresh batches,
+    then return each head's accuracy on `held_out` fresh samples. `draw(n)` -> (*inputs, {head: labels});
+    `pool(*inputs)` -> [n, width] features. The vision pretraining of the image demo and of the video
+    experiment (scripts/video_experiment.py)."""
+    optimizer = torch.optim.AdamW([*encoder.parameters(), *heads.parameters()], lr=lr)
+    encoder.train()
+    for step in range(1, steps + 1):
+        *inputs, labels = draw(batch)
+        feats = pool(*inputs)
+        loss = sum(torch.nn.functional.cross_entropy(heads[k](feats), labels[k]) for k in heads)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if log_every and step % log_every == 0:
+            print(f"vision pretraining step {step}/{steps}: loss {loss.item():.3f}", flush=True)
+    encoder.eval()
+    *inputs, labels = draw(held_out)
+    with torch.no_grad():
+        feats = pool(*inputs)
+        return {k: (heads[k](feats).argmax(-1) == labels[k]).float().mean().item() for k in heads}
+
+
 def pretrain_vision_tower(model_dir: Path, out_dir: Path, *, steps: int, batch: int, lr: float,
                           seed: int = 0, log_every: int = 500) -> dict[str, float]:
     """Train the vision tower of the LLaVA in `model_dir` to classify the synthetic scenes' shape and
@@ -67,22 +91,8 @@ def pretrain_vision_tower(model_dir: Path, out_dir: Path, *, steps: int, batch: 
     def pooled(pixels):  # patch features without the class token, as LLaVA's "default" strategy feeds them
         return tower(pixel_values=pixels).last_hidden_state[:, 1:].mean(1)
 
-    optimizer = torch.optim.AdamW([*tower.parameters(), *heads.parameters()], lr=lr)
-    tower.train()
-    for step in range(1, steps + 1):
-        pixels, labels = draw(batch)
-        feats = pooled(pixels)
-        loss = sum(torch.nn.functional.cross_entropy(heads[k](feats), labels[k]) for k in heads)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if log_every and step % log_every == 0:
-            print(f"vision pretraining step {step}/{steps}: loss {loss.item():.3f}", flush=True)
-    tower.eval()
-    pixels, labels = draw(512)
-    with torch.no_grad():
-        feats = pooled(pixels)
-        acc = {k: (heads[k](feats).argmax(-1) == labels[k]).float().mean().item() for k in heads}
+    acc = fit_label_heads(tower, heads, draw, pooled, steps=steps, batch=batch, lr=lr, held_out=512,
+                          log_every=log_every)
     out_dir = Path(out_dir)
     model.save_pretrained(out_dir)
     processor.save_pretrained(out_dir)

@@ -44,13 +44,14 @@ QUICK = DemoSettings(questions=24, source_rows=24, dpo_steps=2, dpo_batch=4)
 
 
 def run(argv: list[str]) -> None:
-    """Run one mmalign command in-process, echoing it; a failure stops the demo."""
+    """Run one mmalign command in-process, echoing it; a failure stops the demo (or the experiment
+    scripts that reuse this)."""
     from ..cli.main import main
 
     print(f"\n$ mmalign {' '.join(shlex.quote(a) for a in argv)}", flush=True)
     code = main(argv)
     if code != 0:
-        raise MMAlignError(f"demo step failed (exit {code}): mmalign {' '.join(argv)}")
+        raise MMAlignError(f"step failed (exit {code}): mmalign {' '.join(argv)}")
 
 
 def base_model(out: Path, *, rebuild: bool = False, quick: bool = False) -> Path:
