@@ -44,7 +44,7 @@ from .features import (
 )
 from .logps import AnswerLogps, concatenated_forward
 from .prompt_tail import last_position_only
-from .rejections import LIST_IDS, plain_with_list
+from .rejections import LIST_IDS, LIST_MASK, plain_with_list
 
 __all__ = ["FEATURES_KEY", "TOWER_KEY", "compute_image_features", "pair_forward", "prefix_forward",
            "shared_prefix_logps", "supports_prefix_sharing", "vision_frozen", "with_image_features"]
@@ -190,7 +190,7 @@ def prefix_forward(model, adapter, batch: dict[str, Any], pad_id: int) -> Answer
     multi = LIST_IDS in batch
     if multi:
         k = batch[LIST_IDS].shape[0] // b
-        groups.append((batch[LIST_IDS], batch["rejected_list_attention_mask"], rows.repeat_interleave(k)))
+        groups.append((batch[LIST_IDS], batch[LIST_MASK], rows.repeat_interleave(k)))
     res = shared_prefix_logps(model, adapter, batch, groups, pad_id)
     out = AnswerLogps(res[0][0], res[1][0], res[0][1], res[1][1])
     if multi:

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from ..data.collate import _pad
 from ..errors import ConfigError, MMAlignError
 from ..losses import Loss, LossOutput
 from .logps import AnswerLogps
@@ -55,12 +56,7 @@ def attach_rejected_list(collator, records: Sequence, batch: dict[str, Any]) -> 
     rows = [collator.answer_ids(r.prompt, a) for r in records for a in (r.rejected_list or [])]
     if not rows:
         return batch
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), collator.tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[i, :len(r)] = 1
+    ids, mask = _pad(rows, collator.tokenizer.pad_token_id, left=False)
     device = batch["chosen_input_ids"].device
     return {**batch, LIST_IDS: ids.to(device), LIST_MASK: mask.to(device)}
 
