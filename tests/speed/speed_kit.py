@@ -108,3 +108,46 @@ def frozen_copy(model):
     for p in ref.parameters():
         p.requires_grad_(False)
     return ref
+
+
+def assert_prefix_equals_plain(model, adapter, batch, pad) -> None:
+    """The shared-prefix forward's chosen/rejected log-probs and their gradients equal the plain forward's."""
+    from mmalign.train.logps import concatenated_forward
+    from mmalign.train.prefix import prefix_forward
+
+    a = concatenated_forward(model, adapter, batch, pad)
+    (a.chosen.sum() - a.rejected.sum()).backward()
+    ga = grads(model)
+    b = prefix_forward(model, adapter, batch, pad)
+    (b.chosen.sum() - b.rejected.sum()).backward()
+    torch.testing.assert_close(b.chosen, a.chosen, rtol=0, atol=1e-4)
+    torch.testing.assert_close(b.rejected, a.rejected, rtol=0, atol=1e-4)
+    assert_grads_close(grads(model), ga)
+
+
+def loss_plain_and_cached(model, reference, loss, adapter, batch, pad, towers, cache_key):
+    """compute_loss through the plain forward, then through the shared-prefix forward with the frozen
+    vision cached (`cache_key` must be set, the other cache key not); each as (losses, policy logps,
+    grads, number of vision-tower calls)."""
+    from mmalign.train.features import FEATURES_KEY, TOWER_KEY
+    from mmalign.train.logps import concatenated_forward
+    from mmalign.train.prefix import prefix_forward, with_image_features
+    from mmalign.train.step import compute_loss
+
+    other = TOWER_KEY if cache_key == FEATURES_KEY else FEATURES_KEY
+    calls = []
+    hooks = [t.register_forward_hook(lambda *a: calls.append(1)) for t in towers]
+
+    def run(fwd, cached):
+        calls.clear()
+        b = with_image_features(model, adapter, batch) if cached else batch
+        assert (cache_key in b) == cached and other not in b
+        out, pol = compute_loss(model, reference, loss, lambda m, x: fwd(m, adapter, x, pad), b)
+        out.losses.mean().backward()
+        return out.losses.detach(), pol, grads(model), len(calls)
+
+    try:
+        return run(concatenated_forward, False), run(prefix_forward, True)
+    finally:
+        for h in hooks:
+            h.remove()

@@ -2,20 +2,17 @@
 
 import pytest
 import torch
-from speed_kit import assert_grads_close, build_family, grads, records, setup, write_images
+from speed_kit import assert_grads_close, build_family, loss_plain_and_cached, records, setup, write_images
 
 from mmalign.losses import build_loss
 from mmalign.models.families import _unwrap
-from mmalign.train.logps import concatenated_forward
 from mmalign.train.prefix import (
     FEATURES_KEY,
     compute_image_features,
-    prefix_forward,
     vision_frozen,
     with_image_features,
 )
 from mmalign.train.reference import AdapterDisabled, FrozenCopy
-from mmalign.train.step import compute_loss
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +54,8 @@ def test_features_once_for_policy_and_reference(paths, family, mode):
     reference = AdapterDisabled() if mode == "lora" else FrozenCopy(model)
     loss = build_loss("sigmoid", beta=0.1)
     batch = collator(records())
-    calls = []
     towers = [_tower(model, family)] + ([_tower(reference.model, family)] if mode != "lora" else [])
-    hooks = [t.register_forward_hook(lambda *a: calls.append(1)) for t in towers]
-
-    def run(fwd, with_features):
-        calls.clear()
-        b = with_image_features(model, adapter, batch) if with_features else batch
-        assert (FEATURES_KEY in b) == with_features
-        out, pol = compute_loss(model, reference, loss, lambda m, x: fwd(m, adapter, x, pad), b)
-        out.losses.mean().backward()
-        return out.losses.detach(), pol, grads(model), len(calls)
-
-    plain = run(concatenated_forward, False)
-    cached = run(prefix_forward, True)
-    for h in hooks:
-        h.remove()
+    plain, cached = loss_plain_and_cached(model, reference, loss, adapter, batch, pad, towers, FEATURES_KEY)
     assert plain[3] == 2 and cached[3] == 1  # the vision tower ran once for policy and reference together
     torch.testing.assert_close(cached[0], plain[0], rtol=0, atol=1e-6)
     torch.testing.assert_close(cached[1].chosen, plain[1].chosen, rtol=0, atol=1e-4)

@@ -3,13 +3,12 @@ applies its own projector, and log-probs, loss and gradients equal the plain com
 
 import pytest
 import torch
-from speed_kit import assert_grads_close, build_family, grads, records, setup, write_images
+from speed_kit import assert_grads_close, build_family, loss_plain_and_cached, records, setup, write_images
 
 from mmalign.losses import build_loss
 from mmalign.models.families import _unwrap
 from mmalign.train.features import TOWER_KEY, tower_frozen, vision_frozen
-from mmalign.train.logps import concatenated_forward
-from mmalign.train.prefix import FEATURES_KEY, prefix_forward, with_image_features
+from mmalign.train.prefix import FEATURES_KEY, with_image_features
 from mmalign.train.reference import AdapterDisabled, FrozenCopy
 from mmalign.train.step import PairForward, compute_loss
 
@@ -39,21 +38,7 @@ def test_tower_once_projector_per_model_equals_plain(paths, mode):
     loss = build_loss("sigmoid", beta=0.1)
     batch = collator(records())
     towers = [_unwrap(model).model.vision_tower] + ([] if mode == "lora" else [reference.model.model.vision_tower])
-    calls = []
-    hooks = [t.register_forward_hook(lambda *a: calls.append(1)) for t in towers]
-
-    def run(fwd, cached):
-        calls.clear()
-        b = with_image_features(model, adapter, batch) if cached else batch
-        assert (TOWER_KEY in b) == cached and FEATURES_KEY not in b
-        out, pol = compute_loss(model, reference, loss, lambda m, x: fwd(m, adapter, x, pad), b)
-        out.losses.mean().backward()
-        return out.losses.detach(), pol, grads(model), len(calls)
-
-    plain = run(concatenated_forward, False)
-    cached = run(prefix_forward, True)
-    for h in hooks:
-        h.remove()
+    plain, cached = loss_plain_and_cached(model, reference, loss, adapter, batch, pad, towers, TOWER_KEY)
     assert plain[3] == 2 and cached[3] == 1  # one tower pass serves policy and reference
     torch.testing.assert_close(cached[0], plain[0], rtol=0, atol=1e-6)
     torch.testing.assert_close(cached[1].chosen, plain[1].chosen, rtol=0, atol=1e-4)
