@@ -14,7 +14,7 @@ the batch layout (and so accumulation / world-size invariance) is unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -28,6 +28,9 @@ class DataOrder:
     seed: int
     lengths: tuple[int, ...] | None = None
     window: int = 64  # global batches sorted together: larger = less padding, less randomness
+    # The latest epoch's order: micro_batches runs every step, and drawing (and, grouped, sorting) the
+    # whole permutation each time would cost O(n log n) per step on large datasets.
+    _latest: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.lengths is not None and len(self.lengths) != self.n_records:
@@ -63,7 +66,10 @@ class DataOrder:
         if self.steps_per_epoch == 0:
             raise ValueError(f"{self.n_records} records cannot fill one global batch of {self.global_batch}")
         epoch, within = divmod(step, self.steps_per_epoch)
-        perm = self.permutation(epoch)
+        if epoch not in self._latest:
+            self._latest.clear()
+            self._latest[epoch] = self.permutation(epoch)
+        perm = self._latest[epoch]
         start = within * self.global_batch
         chunk = perm[start:start + self.global_batch]
         # Rank-major within each micro-step: micro-step m on rank r takes the same pairs whatever the
