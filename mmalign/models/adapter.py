@@ -47,6 +47,8 @@ class ModelAdapter:
     # Module name prefixes of the vision tower and the projector (frozen by default).
     vision_prefixes: ClassVar[tuple[str, ...]] = ()
     projector_prefixes: ClassVar[tuple[str, ...]] = ()
+    # ... and of the language model with its output head (frozen only in projector alignment, LLaVA's stage 1).
+    language_prefixes: ClassVar[tuple[str, ...]] = ()
     # Decoder linear layers LoRA targets by default.
     lora_targets: ClassVar[tuple[str, ...]] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
                                                "up_proj", "down_proj")

@@ -27,6 +27,7 @@ class LlavaAdapter(ModelAdapter):
     media_keys = ("pixel_values", "image_sizes")
     vision_prefixes = ("model.vision_tower",)
     projector_prefixes = ("model.multi_modal_projector",)
+    language_prefixes = ("model.language_model", "lm_head")
 
     @property
     def image_token_id(self) -> int:
@@ -63,6 +64,7 @@ class QwenVLAdapter(ModelAdapter):
     token_keys = ("mm_token_type_ids",)
     vision_prefixes = ("model.visual.blocks", "model.visual.patch_embed")
     projector_prefixes = ("model.visual.merger",)
+    language_prefixes = ("model.language_model", "lm_head")
 
     @property
     def image_token_id(self) -> int:

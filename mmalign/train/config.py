@@ -90,6 +90,9 @@ class TrainConfig:
     gradient_checkpointing: bool = _f(False, "recompute decoder activations in the backward pass")
     freeze_vision_tower: bool = _f(True, "keep the vision encoder frozen")
     freeze_projector: bool = _f(False, "keep the vision-language projector frozen (full fine-tuning)")
+    freeze_language_model: bool = _f(False, "keep the language model and its output head frozen, so only the "
+                                             "projector (and an unfrozen vision tower) trains: LLaVA's "
+                                             "feature-alignment stage")
     lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA settings"})
     ddp_find_unused_parameters: bool = _f(False, "let DDP tolerate trainable parameters that get no gradient; "
                                                  "switched on automatically when the vision tower trains "

@@ -77,7 +77,8 @@ def _llava_data(cfg: TrainConfig, synth_dir: Path) -> Path:
 
 def freeze_modules(model, adapter, cfg: TrainConfig) -> None:
     prefixes = (adapter.vision_prefixes if cfg.freeze_vision_tower else ()) + (
-        adapter.projector_prefixes if cfg.freeze_projector else ())
+        adapter.projector_prefixes if cfg.freeze_projector else ()) + (
+        adapter.language_prefixes if cfg.freeze_language_model else ())
     for name, p in model.named_parameters():
         if prefixes and name.startswith(prefixes):
             p.requires_grad_(False)
@@ -85,6 +86,10 @@ def freeze_modules(model, adapter, cfg: TrainConfig) -> None:
 
 def build_policy_and_reference(model, adapter, cfg: TrainConfig):
     """Freeze what should not train, wrap LoRA, and pick the matching reference."""
+    if cfg.freeze_language_model and (cfg.lora.enabled or not adapter.language_prefixes):
+        why = "LoRA already leaves the language model's weights frozen" if cfg.lora.enabled else (
+            f"the {adapter.family} family has no separate language model to freeze")
+        raise ConfigError(f"freeze_language_model: {why}")
     if cfg.lora.enabled:
         model = apply_lora(model, adapter, cfg.lora)
         reference = AdapterDisabled()

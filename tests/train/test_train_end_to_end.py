@@ -58,6 +58,28 @@ def test_vision_tower_frozen_by_default(tmp_path, tiny_llava_path, synth_pairs):
     assert not torch.equal(b["lm_head.weight"], a["lm_head.weight"])
 
 
+def test_freeze_language_model_trains_only_the_projector(tmp_path, tiny_llava_path, synth_pairs):
+    """LLaVA's feature-alignment stage: tower and language model (with lm_head) stay put, the projector moves."""
+    from transformers import AutoModelForImageTextToText
+
+    train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, max_steps=2, freeze_language_model=True,
+                      loss={"name": "sft"}))
+    before = AutoModelForImageTextToText.from_pretrained(tiny_llava_path)
+    after = AutoModelForImageTextToText.from_pretrained(tmp_path / "run" / "final")
+    b, a = dict(before.named_parameters()), dict(after.named_parameters())
+    moved = {n for n in b if not torch.equal(b[n], a[n])}
+    assert moved and all(n.startswith("model.multi_modal_projector") for n in moved)
+
+
+def test_freeze_language_model_refuses_lora(tmp_path, tiny_llava_path, synth_pairs):
+    from mmalign.errors import ConfigError
+
+    cfg = tiny_config(tmp_path, tiny_llava_path, synth_pairs, max_steps=1, freeze_language_model=True,
+                      lora={"enabled": True, "r": 4})
+    with pytest.raises(ConfigError, match="freeze_language_model: LoRA"):
+        train(cfg)
+
+
 def test_cli_user_errors_exit_1_without_traceback(tmp_path, capsys):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("model: tiny-llava\nlearnin_rate: 0.1\n")
