@@ -118,7 +118,7 @@ def _asked_object(text: str) -> tuple[str, str]:
     return next(w for w in words if w in COLOURS), next(w for w in words if w in SHAPES)
 
 
-def _lure(target: Scene, q, rng: random.Random) -> Scene:
+def lure_scene(target: Scene, q, rng: random.Random) -> Scene:
     """A distractor scene that holds the question's wrong answer."""
     base = sample_scene(rng)
     if q.kind == "colour":
@@ -156,12 +156,12 @@ def multi_sample(i: int, seed: int, rng: random.Random, px: int):
     q = ask(target, rng)
     aug_seed = rng.randrange(2**31)
     if fmt == "inset":  # background object in a corner, clear of the centred inset
-        lure = _lure(target, q, rng)
+        lure = lure_scene(target, q, rng)
         cx, cy = rng.choice((0.15, 0.85)), rng.choice((0.15, 0.85))
         bg = Scene(lure.shape, lure.colour, cx, cy, 0.1)
         aug = pic_in_pic(draw_scene(target, px), draw_scene(bg, 2 * px), q.text, seed=aug_seed, scale=0.5)
         return fmt, aug, multi_truth(target, [bg], q)
-    distractors = [_lure(target, q, rng)] + [sample_scene(rng) for _ in range(rng.randint(0, 2))]
+    distractors = [lure_scene(target, q, rng)] + [sample_scene(rng) for _ in range(rng.randint(0, 2))]
     images = [draw_scene(d, px) for d in distractors]
     if fmt == "sequence":
         aug = sequence(draw_scene(target, px), images, q.text, seed=aug_seed)
