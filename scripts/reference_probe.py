@@ -20,7 +20,7 @@ and measures where it stands:
    - capacity: the base supervised directly on 9,000 multi-image questions with their true answers
      (what DPO could reach at most with this model);
    - MIA-DPO: `build-data mia` pairs from the base, DPO with LoRA on the open-question pairs (the yes/no
-     pairs are counted, not used: almost all prefer "yes", which collapses the model to "yes").
+     pairs are counted, not used: most prefer "yes", and training on them collapses the model to "yes").
 Results: OUT/results.json and OUT/results.md.
 """
 
@@ -39,11 +39,15 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mmalign.data.synth.patch_text import BACKGROUND_WORD, text_record, write_patch_text
+from mmalign.data.synth.questions import answer_text
 from mmalign.data.synth.suites import write_multi_suite
 from mmalign.data.synth.world import write_llava_instructions
 from mmalign.demo.base import SFT_KINDS, pretrain_vision_tower
 from mmalign.demo.pipeline import run
+from mmalign.eval.predictions import read_predictions
+from mmalign.eval.synth import parse_multi, read_suite
 from mmalign.io import write_json_atomic, write_jsonl_atomic, write_text_atomic
+from mmalign.train.sft_data import llava_to_records
 
 SUITE_SEED, SFT_SEED, PAIR_SEED, MULTI_SEED, TEXT_PROBE_SEED = 1000, 0, 1, 7, 777
 
@@ -87,13 +91,9 @@ def train(out: Path, model: Path, data: Path, root: Path | None, steps: int, bat
     return out / "final"
 
 
-def answer_text(kind: str, answer: str) -> str:
-    return f"A {answer}." if kind == "shape" else f"{answer.capitalize()}."
-
-
 def outcome(answer: str, truth: dict) -> str:
-    words = answer.lower().replace(".", " ").split()
-    said = words[-1] if words else ""
+    """right / the distractor's answer / other, read the way `mmalign eval synth-multi` scores."""
+    said = parse_multi(answer, truth["kind"])
     return "right" if said == truth["answer"] else "distractor" if said in truth["distractor_answers"] else "other"
 
 
@@ -107,11 +107,9 @@ def evaluate(model: Path, out: Path, suites: Path, r: Recipe) -> dict:
                  ["--make-data", str(data), "--seed", str(SUITE_SEED), "--count", str(count)])
         run(args)
         res[suite] = json.loads((out / suite / "metrics.json").read_text())["overall"]["accuracy"]
-    questions = {q["id"]: q for q in read_jsonl(suites / "synth-multi" / "questions.jsonl")}
-    table: Counter = Counter()
-    for p in read_jsonl(out / "synth-multi" / "predictions.jsonl"):
-        q = questions[p["id"]]
-        table[f"{q['subset']}/{q['truth']['kind']}/{outcome(p['answer'], q['truth'])}"] += 1
+    answers, _ = read_predictions(out / "synth-multi" / "predictions.jsonl")
+    table: Counter = Counter(f"{q.subset}/{q.truth['kind']}/{outcome(answers[q.id], q.truth)}"
+                             for q in read_suite("synth-multi", suites / "synth-multi" / "questions.jsonl"))
     res["multi_outcomes"] = dict(sorted(table.items()))
     return res
 
@@ -128,7 +126,7 @@ def text_probe(model: Path, r: Recipe) -> dict:
                     adapter=loaded.adapter, max_new_tokens=4, batch_size=64)
     right, total = Counter(), Counter()
     for rec, out in zip(records, outs):
-        kind = "exists" if rec["chosen"] in ("Yes.", "No.") else "shape" if rec["chosen"].startswith("A ") else "colour"
+        kind = rec["meta"]["kind"]
         total[kind] += 1
         right[kind] += out.text.strip().lower() == rec["chosen"].lower()
     return {k: round(100 * right[k] / total[k], 1) for k in sorted(total)}
@@ -136,10 +134,7 @@ def text_probe(model: Path, r: Recipe) -> dict:
 
 def sft_mix(out: Path, llava: Path, text_rows: int) -> Path:
     """Single-image instructions as trainer records, shuffled with `text_rows` patch-text records."""
-    rows = json.loads(llava.read_text())
-    records = [{"id": row["id"], "images": [row["image"]], "prompt": row["conversations"][0]["value"],
-                "chosen": row["conversations"][1]["value"], "rejected": row["conversations"][1]["value"]}
-               for row in rows]
+    records = read_jsonl(llava_to_records(llava, llava.parent, out.with_name("instructions.jsonl"), "error"))
     rng = random.Random(SFT_SEED)
     records += [text_record(i, rng, single_share=0.2) for i in range(text_rows)]
     rng.shuffle(records)

@@ -1,5 +1,10 @@
 """Helpers shared by test modules (tests/ is on pytest's pythonpath)."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from mmalign.config import from_dict
 from mmalign.train.config import TrainConfig
 
@@ -11,3 +16,12 @@ def tiny_config(tmp_path, tiny_llava_path, synth_pairs, **over):
             "progress": False, "seed": 1}
     base.update(over)
     return from_dict(TrainConfig, base)
+
+
+def run_quick_script(name: str, out, timeout: int) -> None:
+    """Run scripts/NAME --out OUT --quick on one thread, offline; fail with its stderr's tail."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / name
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, str(script), "--out", str(out), "--quick"], capture_output=True,
+                          text=True, env=env, timeout=timeout, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]

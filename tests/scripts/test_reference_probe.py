@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import yaml
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "reference_probe.py"
+from helpers import run_quick_script
 
 
 def test_quick_probe_writes_results(tmp_path):
     out = tmp_path / "probe"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--quick"], capture_output=True,
-                          text=True, env=env, timeout=180, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_quick_script("reference_probe.py", out, timeout=180)
     res = json.loads((out / "results.json").read_text())
     r = res["recipe"]
     assert set(res["models"]) == {"base", "capacity", "mia_dpo"}

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "video_experiment.py"
+from helpers import run_quick_script
 
 
 def test_quick_experiment_writes_before_and_after(tmp_path):
     out = tmp_path / "exp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--quick"], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_quick_script("video_experiment.py", out, timeout=120)
     res = json.loads((out / "results.json").read_text())
     for method in ("vdpo", "pami_vdpo"):
         change = res["paired_accuracy_change"][method]

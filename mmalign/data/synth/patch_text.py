@@ -67,7 +67,8 @@ def text_record(index: int, rng: random.Random, single_share: float) -> dict:
         prompt, _ = sequence_prompt(q.text, len(scenes), k)
     for scene in scenes:
         prompt = prompt.replace(IMAGE_TOKEN, " " + " ".join(patch_words(scene)) + " ", 1)
-    return {"id": f"patch-text-{index}", "prompt": prompt.strip(), "chosen": q.answer, "rejected": q.wrong}
+    return {"id": f"patch-text-{index}", "prompt": prompt.strip(), "chosen": q.answer, "rejected": q.wrong,
+            "meta": {"kind": q.kind}}
 
 
 def write_patch_text(path: str | Path, *, seed: int, count: int, single_share: float = 0.2) -> Path:

@@ -20,17 +20,22 @@ KINDS = ("colour", "shape", "exists")
 ALL_KINDS = KINDS + ("object",)
 
 
+def answer_text(kind: str, word: str) -> str:
+    """How the world writes an answer word: "Red.", "A circle.", "Yes."."""
+    return f"A {word}." if kind == "shape" else f"{word.capitalize()}."
+
+
 def ask(scene: Scene, rng: random.Random, kinds: tuple[str, ...] = KINDS) -> Question:
     """One question about the scene, its kind drawn uniformly from `kinds` ("object" = POPE-style
     object existence without a colour)."""
     kind = rng.choice(kinds)
     if kind == "colour":
         wrong = rng.choice([c for c in sorted(COLOURS) if c != scene.colour])
-        return Question(f"What colour is the {scene.shape}?", f"{scene.colour.capitalize()}.",
-                        f"{wrong.capitalize()}.", kind)
+        return Question(f"What colour is the {scene.shape}?", answer_text(kind, scene.colour),
+                        answer_text(kind, wrong), kind)
     if kind == "shape":
         wrong = rng.choice([s for s in SHAPES if s != scene.shape])
-        return Question("What shape is in the image?", f"A {scene.shape}.", f"A {wrong}.", kind)
+        return Question("What shape is in the image?", answer_text(kind, scene.shape), answer_text(kind, wrong), kind)
     if kind == "object":  # POPE-style object existence, half true
         if rng.random() < 0.5:
             return Question(f"Is there a {scene.shape} in the image?", "Yes.", "No.", kind)
