@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from PIL import Image
 
-from ..data.synth.scenes import COLOURS, SHAPES, draw_scene, sample_scene
+from ..data.synth.scenes import BACKGROUND, COLOURS, SHAPES, Scene, draw_scene, sample_scene
 
 # Question kinds of the SFT data; a repeated kind is drawn more often (see the module docstring).
 SFT_KINDS = ("colour", "shape", "exists", "object", "exists", "object")
@@ -64,11 +65,27 @@ def fit_label_heads(encoder: torch.nn.Module, heads: torch.nn.ModuleDict, draw, 
         return {k: (heads[k](feats).argmax(-1) == labels[k]).float().mean().item() for k in heads}
 
 
+# Canvas colours a shrunk scene is pasted on: the scenes' own, a collage's white, LLaVA's padding grey.
+CANVASES = (BACKGROUND, (255, 255, 255), (122, 116, 104))
+
+
+def shrunk_scene(scene: Scene, px: int, min_scale: float, rng: random.Random) -> Image.Image:
+    """`scene` drawn at a random scale in [min_scale, 1] of `px` and pasted at a random place on a px x px
+    canvas of a random colour from CANVASES: the object sizes and surroundings of collage cells and insets."""
+    if min_scale >= 1.0:
+        return draw_scene(scene, px)
+    side = max(4, round(px * rng.uniform(min_scale, 1.0)))
+    canvas = Image.new("RGB", (px, px), rng.choice(CANVASES))
+    canvas.paste(draw_scene(scene, side), (rng.randint(0, px - side), rng.randint(0, px - side)))
+    return canvas
+
+
 def pretrain_vision_tower(model_dir: Path, out_dir: Path, *, steps: int, batch: int, lr: float,
-                          seed: int = 0, log_every: int = 500) -> dict[str, float]:
+                          seed: int = 0, log_every: int = 500, min_scale: float = 1.0) -> dict[str, float]:
     """Train the vision tower of the LLaVA in `model_dir` to classify the synthetic scenes' shape and
     colour; write the model (only the tower changed) and processor to `out_dir`. Returns the held-out
-    accuracies {"shape": ..., "colour": ...} on 512 fresh scenes."""
+    accuracies {"shape": ..., "colour": ...} on 512 fresh scenes. `min_scale` < 1 also shows scenes shrunk
+    (see `shrunk_scene`), for towers that must read collage cells and insets."""
     from transformers import AutoProcessor, LlavaForConditionalGeneration
 
     torch.manual_seed(seed)
@@ -83,7 +100,8 @@ def pretrain_vision_tower(model_dir: Path, out_dir: Path, *, steps: int, batch: 
 
     def draw(n: int):
         scenes = [sample_scene(rng) for _ in range(n)]
-        pixels = processor.image_processor([draw_scene(s, px) for s in scenes], return_tensors="pt")["pixel_values"]
+        images = [shrunk_scene(s, px, min_scale, rng) for s in scenes]
+        pixels = processor.image_processor(images, return_tensors="pt")["pixel_values"]
         labels = {"shape": torch.tensor([SHAPES.index(s.shape) for s in scenes]),
                   "colour": torch.tensor([colours.index(s.colour) for s in scenes])}
         return pixels, labels

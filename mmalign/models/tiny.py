@@ -16,6 +16,7 @@ from transformers import (
     LlamaConfig,
     LlavaConfig,
     LlavaForConditionalGeneration,
+    LlavaImageProcessor,
     LlavaProcessor,
 )
 
@@ -36,6 +37,9 @@ class TinyLlavaSpec:
     vision_heads: int = 2
     image_size: int = 32
     patch_size: int = 8
+    # LLaVA-1.5's "pad" aspect ratio: pad a non-square image (a 1x3 collage) to a square before resizing.
+    # CLIP's default resize-then-centre-crop cuts the outer cells of a wide collage away.
+    pad_to_square: bool = False
     seed: int = 0
 
 
@@ -79,10 +83,11 @@ def build_tiny_llava(path: str | Path, spec: TinyLlavaSpec = TinyLlavaSpec(), ex
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.bos_token_id = tokenizer.bos_token_id
-    image_processor = CLIPImageProcessor(
+    image_processor = (LlavaImageProcessor if spec.pad_to_square else CLIPImageProcessor)(
         size={"shortest_edge": spec.image_size},
         crop_size={"height": spec.image_size, "width": spec.image_size},
         do_center_crop=True,
+        **({"do_pad": True} if spec.pad_to_square else {}),
     )
     processor = LlavaProcessor(
         image_processor=image_processor,

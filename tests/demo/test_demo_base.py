@@ -31,3 +31,29 @@ def test_quick_base_build_runs_vision_then_sft(tmp_path):
     assert final == tmp_path / "base" / "sft" / "final" and (final / "config.json").is_file()
     assert (tmp_path / "base" / "vision" / "model.safetensors").is_file()
     assert len((tmp_path / "base" / "sft" / "metrics.jsonl").read_text().splitlines()) == QUICK_RECIPE.sft_steps
+
+
+def test_shrunk_scene_is_the_plain_scene_at_full_scale_and_smaller_below():
+    import random
+
+    import numpy as np
+
+    from mmalign.data.synth.scenes import Scene, draw_scene
+    from mmalign.demo.base import CANVASES, shrunk_scene
+
+    def colours(img):
+        return [tuple(p) for p in np.asarray(img).reshape(-1, 3)]
+
+    scene = Scene("square", "red", 0.5, 0.5, 0.3)
+    assert shrunk_scene(scene, 32, 1.0, random.Random(0)).tobytes() == draw_scene(scene, 32).tobytes()
+    red = (220, 40, 40)
+    full = colours(draw_scene(scene, 64)).count(red)
+    counts = []
+    for seed in range(20):
+        img = shrunk_scene(scene, 64, 0.3, random.Random(seed))
+        assert img.size == (64, 64)
+        pixels = colours(img)
+        assert set(pixels) <= set(CANVASES) | {red}  # drawn without anti-aliasing: canvas, scene or object
+        counts.append(pixels.count(red))
+    assert 0 < min(counts) and max(counts) <= full  # the object is always there, never larger than at full scale
+    assert min(counts) < full * 0.5  # scales near 0.3 shrink the object's area to about a tenth

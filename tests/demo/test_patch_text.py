@@ -52,3 +52,12 @@ def test_single_share_and_determinism(tmp_path):
     rows = [json.loads(line) for line in a.read_text().splitlines()]
     singles = sum("Image1:" not in r["prompt"] for r in rows)
     assert 110 < singles < 190 and len({r["id"] for r in rows}) == 300
+
+
+def test_max_extra_zero_writes_two_image_sequences_only(tmp_path):
+    rows = [json.loads(line) for line in
+            write_patch_text(tmp_path / "two.jsonl", seed=2, count=200, single_share=0.0, max_extra=0).read_text().splitlines()]
+    assert {len(_runs(r["prompt"])) for r in rows} == {2}
+    wide = [json.loads(line) for line in
+            write_patch_text(tmp_path / "wide.jsonl", seed=2, count=200, single_share=0.0).read_text().splitlines()]
+    assert {len(_runs(r["prompt"])) for r in wide} == {2, 3, 4}

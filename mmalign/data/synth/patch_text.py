@@ -51,16 +51,17 @@ def patch_words(scene: Scene, grid: int = GRID, px: int = 32) -> list[str]:
     return words
 
 
-def text_record(index: int, rng: random.Random, single_share: float) -> dict:
+def text_record(index: int, rng: random.Random, single_share: float, max_extra: int = 2) -> dict:
     """A text-only SFT record: one text image with a single-image question (`single_share` of the
-    time) or 2-4 labelled text images with a question about one of them."""
+    time) or 2 to 2 + `max_extra` labelled text images with a question about one of them (the target,
+    its lure and up to `max_extra` other scenes)."""
     target = sample_scene(rng)
     single = rng.random() < single_share
     q = ask(target, rng, ALL_KINDS if single else KINDS)
     if single:
         scenes, prompt = [target], f"{IMAGE_TOKEN}\n{q.text}"
     else:
-        others = [lure_scene(target, q, rng)] + [sample_scene(rng) for _ in range(rng.randint(0, 2))]
+        others = [lure_scene(target, q, rng)] + [sample_scene(rng) for _ in range(rng.randint(0, max_extra) if max_extra else 0)]
         rng.shuffle(others)
         k = rng.randrange(len(others) + 1)
         scenes = others[:k] + [target] + others[k:]
@@ -71,9 +72,11 @@ def text_record(index: int, rng: random.Random, single_share: float) -> dict:
             "meta": {"kind": q.kind}}
 
 
-def write_patch_text(path: str | Path, *, seed: int, count: int, single_share: float = 0.2) -> Path:
-    """Write `count` text records (JSONL, the trainer's preference format) to `path`."""
+def write_patch_text(path: str | Path, *, seed: int, count: int, single_share: float = 0.2,
+                     max_extra: int = 2) -> Path:
+    """Write `count` text records (JSONL, the trainer's preference format) to `path`. `max_extra=0`
+    writes two-image sequences only: the first stage of the demo's text curriculum."""
     rng = random.Random(seed)
     path = Path(path)
-    write_jsonl_atomic(path, (text_record(i, rng, single_share) for i in range(count)))
+    write_jsonl_atomic(path, (text_record(i, rng, single_share, max_extra) for i in range(count)))
     return path
