@@ -1,27 +1,25 @@
 """Probe: can a tiny LLaVA learn to follow "In ImageN" well enough for MIA-DPO to sharpen it? (issue 9)
 
-    .venv/bin/python scripts/reference_probe.py --out runs/reference-probe [--quick]
+    .venv/bin/python scripts/reference_probe.py --out runs/reference-probe [--quick] [--set dpo_lr=2e-4 ...]
 
 The demo's +15-point multi-image goal needs a starting model that can, in principle, answer about the
 image a prompt points at. The shipped demo model cannot (docs/demo_findings.md). This script builds a
-candidate starting model the way LLaVA-1.5 is built, with a language model that has read references first,
-and measures where it stands:
+candidate starting model the way LLaVA-1.5 is built, with a language model that has read references first
+(`demo.reader_base.build_reader_base`, about 40 minutes), and measures where it stands on held-out suites
+(synth-pope 600, synth-multi 900, seed 1000), broken down by format x question kind x outcome (right / the
+distractor's answer / other):
 
-1. a tiny LLaVA with a 4-layer decoder and the word "dark" added (`data.synth.patch_text`);
-2. vision pretraining (as `demo/base.py`);
-3. language-model pretraining on the synthetic world written as text, one word per patch
-   (`patch_text.write_patch_text`), so "Image2: <16 words>" has the layout of "Image2: <16 image tokens>";
-4. projector alignment with the language model and tower frozen (`freeze_language_model: true`,
-   LLaVA's stage 1) on single-image instructions;
-5. SFT of projector and decoder on the same single-image instructions mixed with the text;
-6. three measurements on held-out suites (synth-pope 600, synth-multi 900, seed 1000), each broken down
-   by format x question kind x outcome (right / the distractor's answer / other):
-   - the SFT model ("base");
-   - capacity: the base supervised directly on 9,000 multi-image questions with their true answers
-     (what DPO could reach at most with this model);
-   - MIA-DPO: `build-data mia` pairs from the base, DPO with LoRA on the open-question pairs (the yes/no
-     pairs are counted, not used: most prefer "yes", and training on them collapses the model to "yes").
-Results: OUT/results.json and OUT/results.md.
+- the SFT model ("base");
+- capacity: the base supervised directly on 9,000 multi-image questions with their true answers (what DPO
+  could reach at most with this model);
+- MIA-DPO: `build-data mia` pairs from the base, DPO with LoRA on the open-question pairs plus the chosen
+  answers' NLL (the yes/no pairs are counted, not used: most prefer "yes", and training on them collapses
+  the model's yes/no answers).
+
+`--set FIELD=VALUE` overrides a measurement setting of `Recipe` (the DPO ones, say); a rerun reuses the
+built model and pairs. Results: OUT/results.json and OUT/results.md. The first version of this probe
+(text pretraining in one stage, 32 px images, no captions) is at commit 91b4695; its numbers are in
+docs/demo_findings.md, section 2.
 """
 
 from __future__ import annotations
@@ -31,25 +29,22 @@ import json
 import random
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mmalign.data.synth.patch_text import BACKGROUND_WORD, text_record, write_patch_text
+from mmalign.data.synth.patch_text import text_record
 from mmalign.data.synth.questions import answer_text
 from mmalign.data.synth.suites import write_multi_suite
-from mmalign.data.synth.world import write_llava_instructions
-from mmalign.demo.base import SFT_KINDS, pretrain_vision_tower
 from mmalign.demo.pipeline import run
+from mmalign.demo.reader_base import QUICK_READER, ReaderRecipe, build_reader_base
+from mmalign.demo.stages import train_stage as train
 from mmalign.eval.predictions import read_predictions
 from mmalign.eval.synth import parse_multi, read_suite
 from mmalign.io import write_json_atomic, write_jsonl_atomic, write_text_atomic
-from mmalign.train.sft_data import llava_to_records
 
-SUITE_SEED, SFT_SEED, PAIR_SEED, MULTI_SEED, TEXT_PROBE_SEED = 1000, 0, 1, 7, 777
+SUITE_SEED, PAIR_SEED, MULTI_SEED, TEXT_PROBE_SEED = 1000, 1, 7, 777
 
 
 def read_jsonl(path: Path) -> list[dict]:  # only files this script (or mmalign) wrote
@@ -58,37 +53,38 @@ def read_jsonl(path: Path) -> list[dict]:  # only files this script (or mmalign)
 
 @dataclass(frozen=True)
 class Recipe:
-    layers: int = 4
-    vision_steps: int = 3000
-    text_steps: int = 5000
-    align_steps: int = 1000
-    sft_steps: int = 2000
-    sft_rows: int = 32768
-    sft_text_rows: int = 10000  # text records mixed into SFT so the decoder keeps what it read
     multi_rows: int = 9000
     multi_steps: int = 600
-    source_rows: int = 1500
-    dpo_steps: int = 300
+    source_rows: int = 6000
+    dpo_steps: int = 600
     dpo_batch: int = 16
+    dpo_lr: float = 5e-4
+    dpo_beta: float = 0.1
+    dpo_sft_weight: float = 1.0
+    dpo_rank: int = 32
     batch: int = 32
     pope_questions: int = 600
     multi_questions: int = 900
     text_probe: int = 300
 
 
-QUICK = Recipe(layers=2, vision_steps=4, text_steps=3, align_steps=2, sft_steps=2, sft_rows=16, sft_text_rows=8,
-               multi_rows=12, multi_steps=2, source_rows=12, dpo_steps=2, batch=4, pope_questions=12,
-               multi_questions=12, text_probe=6, dpo_batch=2)
+QUICK = Recipe(multi_rows=12, multi_steps=2, source_rows=12, dpo_steps=2, dpo_batch=2, dpo_rank=4, batch=4,
+               pope_questions=12, multi_questions=12, text_probe=6)
 
 
-def train(out: Path, model: Path, data: Path, root: Path | None, steps: int, batch: int, **extra) -> Path:
-    cfg = {"model": str(model), "data": str(data), "output_dir": str(out), "loss": {"name": "sft"},
-           "learning_rate": 1e-3, "warmup_steps": 50, "per_device_batch_size": batch, "max_steps": steps,
-           "max_length": 512, "seed": 0, "on_bad_record": "skip", **({"root": str(root)} if root else {}), **extra}
-    path = out.parent / f"{out.name}.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    run(["train", str(path), "progress=false"])
-    return out / "final"
+def overridden(recipe: Recipe, settings: list[str]) -> Recipe:
+    """`recipe` with FIELD=VALUE settings applied (values parsed as the field's type)."""
+    types = {f.name: type(getattr(recipe, f.name)) for f in fields(recipe)}
+    changes = {}
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep or name not in types:
+            raise SystemExit(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {', '.join(types)}")
+        try:
+            changes[name] = types[name](value)
+        except ValueError:
+            raise SystemExit(f"--set {item!r}: {value!r} is not a valid {types[name].__name__}") from None
+    return replace(recipe, **changes)
 
 
 def outcome(answer: str, truth: dict) -> str:
@@ -132,16 +128,6 @@ def text_probe(model: Path, r: Recipe) -> dict:
     return {k: round(100 * right[k] / total[k], 1) for k in sorted(total)}
 
 
-def sft_mix(out: Path, llava: Path, text_rows: int) -> Path:
-    """Single-image instructions as trainer records, shuffled with `text_rows` patch-text records."""
-    records = read_jsonl(llava_to_records(llava, llava.parent, out.with_name("instructions.jsonl"), "error"))
-    rng = random.Random(SFT_SEED)
-    records += [text_record(i, rng, single_share=0.2) for i in range(text_rows)]
-    rng.shuffle(records)
-    write_jsonl_atomic(out, records)
-    return out
-
-
 def multi_records(root: Path, count: int) -> Path:
     """synth-multi questions (seed MULTI_SEED) as SFT records with their true answers."""
     write_multi_suite(root, seed=MULTI_SEED, count=count)
@@ -171,38 +157,36 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="runs/reference-probe")
     ap.add_argument("--quick", action="store_true", help="a few steps and questions (for tests)")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a Recipe field")
     a = ap.parse_args(argv)
-    r, out = (QUICK if a.quick else Recipe()), Path(a.out)
+    r, out = overridden(QUICK if a.quick else Recipe(), a.set), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     suites = out / "suites"
-    from mmalign.models.tiny import TinyLlavaSpec, build_tiny_llava
 
-    init = build_tiny_llava(out / "init", TinyLlavaSpec(num_layers=r.layers), extra_words=[BACKGROUND_WORD])
-    vision_acc = pretrain_vision_tower(init, out / "vision", steps=r.vision_steps, batch=32, lr=2e-3, seed=0)
-    text = write_patch_text(out / "text" / "text.jsonl", seed=SFT_SEED, count=r.text_steps * r.batch)
-    reader = train(out / "text-lm", out / "vision", text, None, r.text_steps, r.batch, max_length=320)
-    llava = write_llava_instructions(out / "sft-data", seed=SFT_SEED, count=r.sft_rows, kinds=SFT_KINDS)
-    aligned = train(out / "align", reader, llava, llava.parent, r.align_steps, r.batch, data_format="llava",
-                    freeze_language_model=True)
-    mix = sft_mix(out / "sft-data" / "mix.jsonl", llava, r.sft_text_rows)
-    base = train(out / "sft", aligned, mix, llava.parent, r.sft_steps, r.batch, freeze_vision_tower=False)
-
-    results = {"recipe": asdict(r), "vision_pretraining": vision_acc, "text_accuracy": text_probe(reader, r),
+    base = out / "sft" / "final"
+    if not (base / "config.json").is_file():
+        base = build_reader_base(out, QUICK_READER if a.quick else ReaderRecipe())
+    results = {"recipe": asdict(r), "text_accuracy": text_probe(out / "captions" / "text-lm" / "final", r),
                "models": {"base": evaluate(base, out / "eval" / "base", suites, r)}}
     multi = multi_records(out / "multi-data", r.multi_rows)
     capacity = train(out / "capacity", base, multi, multi.parent, r.multi_steps, r.batch, learning_rate=5e-4,
                      warmup_steps=20)
     results["models"]["capacity"] = evaluate(capacity, out / "eval" / "capacity", suites, r)
 
-    run(["data", "synth", "llava", "--out", str(out / "source"), "--seed", str(PAIR_SEED),
-         "--count", str(r.source_rows)])
-    run(["build-data", "mia", "--data", str(out / "source" / "llava.json"), "--root", str(out / "source"),
-         "--model", str(base), "--out", str(out / "pairs"), "--cell", "32", "--margin", "4",
-         "--max-new-tokens", "8", "--seed", "0", "--min-ppl", "-1", "--no-progress"])
-    results["pairs"] = split_pairs(out / "pairs" / "pairs.jsonl", out / "pairs" / "open.jsonl")
-    dpo = train(out / "dpo", base, out / "pairs" / "open.jsonl", out / "pairs", r.dpo_steps, r.dpo_batch,
-                loss={"name": "sigmoid", "beta": 0.1}, learning_rate=2e-4, warmup_steps=10,
-                lora={"enabled": True, "r": 16, "alpha": 32, "dropout": 0.0})
+    source = out / f"source-{r.source_rows}"
+    pairs = out / f"pairs-{r.source_rows}"
+    if not (pairs / "pairs.jsonl").is_file():
+        run(["data", "synth", "llava", "--out", str(source), "--seed", str(PAIR_SEED), "--count", str(r.source_rows)])
+        run(["build-data", "mia", "--data", str(source / "llava.json"), "--root", str(source), "--model", str(base),
+             "--out", str(pairs), "--cell", "32", "--margin", "4", "--max-new-tokens", "8", "--seed", "0",
+             "--min-ppl", "-1", "--no-progress"])
+    results["pairs"] = split_pairs(pairs / "pairs.jsonl", pairs / "open.jsonl")
+    loss = {"name": "sigmoid", "beta": r.dpo_beta}
+    if r.dpo_sft_weight:
+        loss = {"name": "combo", "terms": [loss, {"name": "sft", "weight": r.dpo_sft_weight}]}
+    dpo = train(out / "dpo", base, pairs / "open.jsonl", pairs, r.dpo_steps, r.dpo_batch, loss=loss,
+                learning_rate=r.dpo_lr, warmup_steps=10,
+                lora={"enabled": True, "r": r.dpo_rank, "alpha": 2 * r.dpo_rank, "dropout": 0.0})
     results["models"]["mia_dpo"] = evaluate(dpo, out / "eval" / "mia_dpo", suites, r)
     write_json_atomic(out / "results.json", results)
     write_text_atomic(out / "results.md", render(results))
@@ -221,7 +205,7 @@ def render(res: dict) -> str:
                      for kind in ("colour", "shape", "exists")]
             lines.append(f"| {name} | {fmt} | " + " | ".join(cells) + " |")
     lines += ["", f"Text sequences, accuracy per kind: {res['text_accuracy']}", f"MIA pairs: {res['pairs']}",
-              f"Vision pretraining, held-out accuracy: {res['vision_pretraining']}"]
+              f"DPO settings: {', '.join(f'{k}={v}' for k, v in res['recipe'].items() if k.startswith('dpo'))}"]
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,9 @@ def main(argv: list[str]) -> int:
     syn.add_argument("--out", required=True, help="output folder (images under it, paths relative to it)")
     syn.add_argument("--seed", type=int, default=0)
     syn.add_argument("--count", type=int, default=1000)
+    syn.add_argument("--kinds", default=None,
+                     help="llava only: comma list of question kinds to draw from (colour, shape, exists, object; "
+                          "default all)")
     args = parser.parse_args(argv)
     if args.action == "synth":
         return _synth(args)
@@ -49,9 +52,20 @@ def main(argv: list[str]) -> int:
 
 def _synth(args) -> int:
     from ..data import synth
+    from ..data.synth.questions import ALL_KINDS
 
     writers = {"pairs": synth.write_preference_pairs, "llava": synth.write_llava_instructions,
                "text": synth.write_text_pairs, "video": synth.write_video_dataset}
-    path = writers[args.kind](args.out, seed=args.seed, count=args.count)
+    extra = {}
+    if args.kinds is not None:
+        kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+        unknown = sorted(set(kinds) - set(ALL_KINDS))
+        if args.kind != "llava" or not kinds or unknown:
+            problem = (f"--kinds applies to 'llava' only, not {args.kind!r}" if args.kind != "llava" else
+                       f"unknown question kind(s) {', '.join(unknown)}" if unknown else "--kinds is empty")
+            print(f"mmalign data synth: {problem}; valid kinds: {', '.join(ALL_KINDS)}")
+            return 1
+        extra["kinds"] = kinds
+    path = writers[args.kind](args.out, seed=args.seed, count=args.count, **extra)
     print(f"wrote {path}")
     return 0

@@ -19,12 +19,35 @@ def test_quick_probe_writes_results(tmp_path):
         assert sum(m["multi_outcomes"].values()) == r["multi_questions"]  # every question counted once
     assert set(res["text_accuracy"]) <= {"colour", "shape", "exists"}
     # The open-question pairs are exactly the ones DPO trained on; the yes/no ones are only counted.
-    open_pairs = (out / "pairs" / "open.jsonl").read_text().splitlines()
-    built = (out / "pairs" / "pairs.jsonl").read_text().splitlines()
+    pairs = out / f"pairs-{r['source_rows']}"
+    open_pairs = (pairs / "open.jsonl").read_text().splitlines()
+    built = (pairs / "pairs.jsonl").read_text().splitlines()
     assert res["pairs"].get("open", 0) == len(open_pairs) and sum(res["pairs"].values()) == len(built)
-    # Alignment trained the projector only; the text stage saw text only.
+    # Alignment trained the projector only, on image captions and instructions; the text stages saw text only.
     align = yaml.safe_load((out / "align.yaml").read_text())
-    assert align["freeze_language_model"] is True and align["data_format"] == "llava"
-    text = [json.loads(line) for line in (out / "text" / "text.jsonl").read_text().splitlines()]
-    assert text and all("images" not in row for row in text)
+    assert align["freeze_language_model"] is True
+    aligned = [json.loads(line) for line in (out / "captions" / "align.jsonl").read_text().splitlines()]
+    assert {row["id"].startswith("cap-img") for row in aligned} == {True, False}
+    assert all(len(row["images"]) == 1 for row in aligned)
+    for name in ("text/two-image.jsonl", "text/text.jsonl", "captions/text.jsonl"):
+        text = [json.loads(line) for line in (out / name).read_text().splitlines()]
+        assert text and all("images" not in row for row in text), name
+    dpo = yaml.safe_load((out / "dpo.yaml").read_text())
+    assert [t["name"] for t in dpo["loss"]["terms"]] == ["sigmoid", "sft"] and dpo["lora"]["r"] == r["dpo_rank"]
     assert "| base | sequence |" in (out / "results.md").read_text()
+
+
+def test_set_overrides_a_setting_and_rejects_unknown_fields():
+    import sys
+
+    import pytest
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "scripts"))
+    from reference_probe import QUICK, overridden
+
+    assert overridden(QUICK, ["dpo_lr=2e-4", "dpo_steps=7"]).dpo_lr == 2e-4
+    assert overridden(QUICK, ["dpo_steps=7"]).dpo_steps == 7
+    with pytest.raises(SystemExit, match="FIELD one of"):
+        overridden(QUICK, ["dpo_rate=1"])
+    with pytest.raises(SystemExit, match="is not a valid int"):
+        overridden(QUICK, ["dpo_steps=many"])

@@ -80,3 +80,31 @@ def write_patch_text(path: str | Path, *, seed: int, count: int, single_share: f
     path = Path(path)
     write_jsonl_atomic(path, (text_record(i, rng, single_share, max_extra) for i in range(count)))
     return path
+
+
+# Captions: "Describe the image." answered with the image's patch words. In text the decoder learns to copy a
+# text image's words; with the decoder frozen, the projector then learns to turn an image's patches into
+# tokens the decoder copies as those words, i.e. tokens that read like the text it was pretrained on.
+CAPTION_QUESTION = "Describe the image."
+
+
+def caption_text_record(index: int, rng: random.Random) -> dict:
+    """A text image followed by the caption question; the answer repeats its words."""
+    scene, other = sample_scene(rng), sample_scene(rng)
+    words = " ".join(patch_words(scene))
+    return {"id": f"cap-text-{index}", "prompt": f"{words}\n{CAPTION_QUESTION}", "chosen": words + ".",
+            "rejected": " ".join(patch_words(other)) + "."}
+
+
+def write_caption_images(root: str | Path, folder: str, count: int, rng: random.Random, px: int = 32) -> list[dict]:
+    """Draw `count` scenes to `root/folder/<i>.png`; return trainer records asking for their captions."""
+    root = Path(root)
+    (root / folder).mkdir(parents=True, exist_ok=True)
+    records = []
+    for i in range(count):
+        scene, other = sample_scene(rng), sample_scene(rng)
+        rel = f"{folder}/{i}.png"
+        draw_scene(scene, px).save(root / rel)
+        records.append({"id": f"cap-img-{i}", "images": [rel], "prompt": f"{IMAGE_TOKEN}\n{CAPTION_QUESTION}",
+                        "chosen": " ".join(patch_words(scene)) + ".", "rejected": " ".join(patch_words(other)) + "."})
+    return records
