@@ -1,12 +1,15 @@
-"""Atomic writes: every output is written under a temporary name and renamed into place."""
+"""Atomic writes: every output is written under a temporary name and renamed into place. Also the reader of
+the JSONL files mmalign writes itself (user data goes through `data.reader`, which reports bad lines)."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -30,3 +33,9 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
 
 def write_jsonl_atomic(path: str | Path, rows: Iterable[dict]) -> None:
     write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def read_jsonl(path: str | Path, limit: int | None = None) -> list[dict]:
+    """The first `limit` (default all) non-blank lines of a JSONL file mmalign wrote, parsed."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in islice((line for line in fh if line.strip()), limit)]

@@ -42,13 +42,9 @@ from mmalign.demo.reader_base import QUICK_READER, ReaderRecipe, build_reader_ba
 from mmalign.demo.stages import train_stage as train
 from mmalign.eval.predictions import read_predictions
 from mmalign.eval.synth import parse_multi, read_suite
-from mmalign.io import write_json_atomic, write_jsonl_atomic, write_text_atomic
+from mmalign.io import read_jsonl, write_json_atomic, write_jsonl_atomic, write_text_atomic
 
 SUITE_SEED, PAIR_SEED, MULTI_SEED, TEXT_PROBE_SEED = 1000, 1, 7, 777
-
-
-def read_jsonl(path: Path) -> list[dict]:  # only files this script (or mmalign) wrote
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ About 40 minutes on 2 CPU cores. The shipped demo model (`assets/demo/sft-llava`
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,11 +60,6 @@ QUICK_READER = ReaderRecipe(layers=2, text_two_image_steps=2, text_steps=(2,), t
                             caption_instructions=4, align_steps=2, sft_rows=16, sft_text_rows=8, sft_steps=2, batch=4)
 
 
-def _read_jsonl(path: Path, limit: int) -> list[dict]:  # files written by mmalign itself
-    with open(path) as f:
-        return [json.loads(line) for _, line in zip(range(limit), f)]
-
-
 def _shuffled(records: list[dict], rng: random.Random) -> list[dict]:
     rng.shuffle(records)
     return records
@@ -81,7 +75,7 @@ def build_reader_base(out: Path, recipe: ReaderRecipe = ReaderRecipe()) -> Path:
         write_patch_text,
     )
     from ..data.synth.world import write_llava_instructions
-    from ..io import write_jsonl_atomic
+    from ..io import read_jsonl, write_jsonl_atomic
     from ..models.tiny import TinyLlavaSpec, build_tiny_llava
     from ..train.sft_data import llava_to_records
     from .stages import join_decoder, sft_mix, train_stage
@@ -108,7 +102,7 @@ def build_reader_base(out: Path, recipe: ReaderRecipe = ReaderRecipe()) -> Path:
     # 4. Captions in text, mixed with references so they are kept.
     rng = random.Random(TEXT_CAPTION_SEED)
     captions = [caption_text_record(i, rng) for i in range(r.caption_text_rows)]
-    captions = _shuffled(captions + _read_jsonl(wide, r.caption_mixed_text_rows), rng)
+    captions = _shuffled(captions + read_jsonl(wide, r.caption_mixed_text_rows), rng)
     text = out / "captions" / "text.jsonl"
     write_jsonl_atomic(text, captions)
     reader = train_stage(out / "captions" / "text-lm", joined, text, None, r.caption_text_steps, r.batch,
@@ -118,7 +112,7 @@ def build_reader_base(out: Path, recipe: ReaderRecipe = ReaderRecipe()) -> Path:
     instructions = llava_to_records(llava, llava.parent, llava.with_name("instructions.jsonl"), "error")
     rng = random.Random(IMAGE_CAPTION_SEED)
     align = write_caption_images(llava.parent, "cap", r.caption_images, rng)
-    align = _shuffled(align + _read_jsonl(instructions, r.caption_instructions), rng)
+    align = _shuffled(align + read_jsonl(instructions, r.caption_instructions), rng)
     align_data = out / "captions" / "align.jsonl"
     write_jsonl_atomic(align_data, align)
     aligned = train_stage(out / "align", reader, align_data, llava.parent, r.align_steps, r.batch,

@@ -1,21 +1,17 @@
 """Training stages of the demo's starting model, each one `mmalign train` run on a written config.
 
-Used by `demo/base.py` (the shipped model's recipe) and by `scripts/reference_probe.py`.
+Used by `demo/reader_base.py` and by `scripts/reference_probe.py`.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import yaml
 
 from ..data.synth.patch_text import text_record
-from ..io import write_jsonl_atomic
-
-# The decoder's parameters in a LLaVA checkpoint: what text pretraining teaches and `join_decoder` moves.
-DECODER_PREFIXES = ("model.language_model.", "lm_head.")
+from ..io import read_jsonl, write_jsonl_atomic
 
 
 def train_stage(out: Path, model: Path, data: Path, root: Path | None, steps: int, batch: int, **extra) -> Path:
@@ -39,9 +35,11 @@ def join_decoder(vision_model: Path, text_model: Path, out: Path) -> Path:
     pretrained CLIP and a pretrained language model the same way."""
     from transformers import AutoProcessor, LlavaForConditionalGeneration
 
+    from ..models.families import LlavaAdapter
+
     model = LlavaForConditionalGeneration.from_pretrained(vision_model)
     decoder = {k: v for k, v in LlavaForConditionalGeneration.from_pretrained(text_model).state_dict().items()
-               if k.startswith(DECODER_PREFIXES)}
+               if k.startswith(LlavaAdapter.language_prefixes)}
     result = model.load_state_dict(decoder, strict=False)
     if result.unexpected_keys:  # a decoder of another shape: refuse rather than join half of it
         raise ValueError(f"{text_model} does not fit {vision_model}: {result.unexpected_keys[:3]}")
@@ -54,7 +52,7 @@ def sft_mix(out: Path, instructions: Path, text_rows: int, seed: int = 0) -> Pat
     """Trainer records of `instructions` (JSONL, from `llava_to_records`) shuffled with `text_rows`
     patch-text records, so SFT on images keeps what the decoder read in text (LLaVA-1.5 mixes text-only
     conversations into its SFT data the same way)."""
-    records = [json.loads(line) for line in instructions.read_text().splitlines() if line.strip()]
+    records = read_jsonl(instructions)
     rng = random.Random(seed)
     records += [text_record(i, rng, single_share=0.2) for i in range(text_rows)]
     rng.shuffle(records)

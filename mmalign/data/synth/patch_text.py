@@ -88,12 +88,16 @@ def write_patch_text(path: str | Path, *, seed: int, count: int, single_share: f
 CAPTION_QUESTION = "Describe the image."
 
 
+def _caption(scene: Scene) -> str:
+    return " ".join(patch_words(scene)) + "."
+
+
 def caption_text_record(index: int, rng: random.Random) -> dict:
     """A text image followed by the caption question; the answer repeats its words."""
     scene, other = sample_scene(rng), sample_scene(rng)
-    words = " ".join(patch_words(scene))
-    return {"id": f"cap-text-{index}", "prompt": f"{words}\n{CAPTION_QUESTION}", "chosen": words + ".",
-            "rejected": " ".join(patch_words(other)) + "."}
+    caption = _caption(scene)
+    return {"id": f"cap-text-{index}", "prompt": f"{caption[:-1]}\n{CAPTION_QUESTION}", "chosen": caption,
+            "rejected": _caption(other)}
 
 
 def write_caption_images(root: str | Path, folder: str, count: int, rng: random.Random, px: int = 32) -> list[dict]:
@@ -106,5 +110,5 @@ def write_caption_images(root: str | Path, folder: str, count: int, rng: random.
         rel = f"{folder}/{i}.png"
         draw_scene(scene, px).save(root / rel)
         records.append({"id": f"cap-img-{i}", "images": [rel], "prompt": f"{IMAGE_TOKEN}\n{CAPTION_QUESTION}",
-                        "chosen": " ".join(patch_words(scene)) + ".", "rejected": " ".join(patch_words(other)) + "."})
+                        "chosen": _caption(scene), "rejected": _caption(other)})
     return records
