@@ -4,7 +4,7 @@ For every usable source row: build its multi-image sample (sequence, grid collag
 it the format's way, let the model answer greedily, read the answer's attention on the target with the
 probe, and keep (chosen = ground truth, rejected = the answer) when the selector flags it. Writes
 ``OUT/images/``, ``OUT/pairs.jsonl`` and ``OUT/progress.jsonl`` (flushed line by line, resumable) and
-``OUT/summary.json``.
+``OUT/summary.json``; with ``replay``, also ``OUT/replay.jsonl`` and ``OUT/replay/`` (replay.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..select import AttentionProbe, Selector
 from .llava_source import read_llava
 from .output import JsonlAppender, read_resumable, safe_name
 from .plan import FORMATS, Plan, augment_plan, normalise_proportions, plan_rows
+from .replay import is_yes_no, write_replay
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class MiaConfig:
     image_ext: str = "png"
     progress: bool = True
     selector: Selector = field(default_factory=Selector)
+    open_only: bool = False  # skip rows whose answer is a bare yes / no
+    replay: int = 0  # single-image source rows also written to OUT/replay.jsonl (chosen = rejected)
 
 
 def _record(plan: Plan, aug: Augmented, images: list[str], answer: str, decision, layer: int, corrupted: bool) -> dict:
@@ -124,6 +127,7 @@ def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, c
         progress.append(entry)
         bar.update(1)
 
+    replayed = write_replay(rows, root, out, config.replay, config.seed) if config.replay else 0
     try:
         for start in range(0, len(pending), config.batch_size):
             ready: list[tuple[Plan, Augmented, Augmented]] = []
@@ -132,6 +136,8 @@ def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, c
                     finish(plan, False, "no_distractors")
                 elif len(plan.row.answer) >= config.max_answer_chars:
                     finish(plan, False, "answer_too_long")
+                elif config.open_only and is_yes_no(plan.row.answer):
+                    finish(plan, False, "yes_no_answer")
                 else:
                     try:
                         aug = augment_plan(plan, root, cell=config.cell, margin=config.margin)
@@ -158,6 +164,6 @@ def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, c
         bar.close()
         pairs_out.close()
         progress_out.close()
-        summary = summarise(progress, bad, proportions, config)
+        summary = summarise(progress, bad, proportions, config) | {"replay": replayed}
         write_json_atomic(out / "summary.json", summary)
     return summary

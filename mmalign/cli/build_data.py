@@ -43,6 +43,11 @@ def _add_mia(sub) -> None:
                    help="attention: MIA-DPO's attention-aware selection; random: keep wrong answers at random "
                         "(the ablation baseline)")
     p.add_argument("--no-corrupt", action="store_true", help="generate from the clean images")
+    p.add_argument("--open-only", action="store_true",
+                   help="skip rows whose answer is a bare yes/no (counted as dropped: yes_no_answer)")
+    p.add_argument("--replay", type=int, default=0, metavar="N",
+                   help="also write N single-image source rows, chosen = rejected, to OUT/replay.jsonl "
+                        "(a replay anchor for DPO + NLL; train with extra_data)")
     p.add_argument("--cell", type=int, default=448, help="grid collage cell size (px)")
     p.add_argument("--margin", type=int, default=40, help="grid collage label strip (px)")
     p.add_argument("--dtype", default=None, help="model dtype (fp32, bf16, fp16)")
@@ -62,14 +67,14 @@ def _run_mia(args) -> int:
         raise MMAlignError(str(exc)) from None
     if args.proportions is not None and len(args.proportions) != len(formats):
         raise MMAlignError(f"--proportions has {len(args.proportions)} values for {len(formats)} formats")
-    if args.batch_size < 1 or (args.limit is not None and args.limit < 0):
-        raise MMAlignError("--batch-size must be >= 1 and --limit >= 0")
+    if args.batch_size < 1 or (args.limit is not None and args.limit < 0) or args.replay < 0:
+        raise MMAlignError("--batch-size must be >= 1, and --limit and --replay >= 0")
     post = PostFilter(min_ppl=None if args.min_ppl < 0 else args.min_ppl, max_length_ratio=args.max_length_ratio,
                       min_edit_distance=args.min_edit_distance)
     config = MiaConfig(formats=formats, proportions=args.proportions, seed=args.seed, limit=args.limit,
                        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, layer=args.layer,
                        corrupt=not args.no_corrupt, cell=args.cell, margin=args.margin,
-                       progress=not args.no_progress,
+                       progress=not args.no_progress, open_only=args.open_only, replay=args.replay,
                        selector=Selector(post=post) if args.selector == "attention" else RandomSelector(seed=args.seed))
     root = Path(args.root) if args.root else Path(args.data).parent
     loaded = load(args.model, dtype=args.dtype, device=args.device)
@@ -80,7 +85,9 @@ def _run_mia(args) -> int:
     per = ", ".join(f"{k}: {v}" for k, v in summary["pairs_per_format"].items())
     drops = ", ".join(f"{k}: {v}" for k, v in summary["dropped"].items()) or "none"
     bad = ", ".join(f"{k}: {v}" for k, v in summary["bad_rows"].items()) or "none"
-    print(f"{summary['pairs']} pairs ({per}) from {summary['processed']} rows; dropped: {drops}; bad rows: {bad}")
+    replay = f"; {summary['replay']} replay rows" if summary["replay"] else ""
+    print(f"{summary['pairs']} pairs ({per}) from {summary['processed']} rows; dropped: {drops}; bad rows: {bad}"
+          f"{replay}")
     print(f"wrote {Path(args.out) / 'pairs.jsonl'} and {Path(args.out) / 'summary.json'}")
     return 0
 

@@ -37,6 +37,8 @@ class TrainConfig:
                                                                  "LLaVA-665k-style instruction JSON for supervised "
                                                                  "fine-tuning with loss sft")
     root: str = _f("", "folder that media paths are relative to; empty = the data file's folder")
+    extra_data: list = _f([], "more preference-record files (JSONL, media relative to the same root) trained "
+                              "together with data, untransformed; e.g. build-data mia's replay.jsonl")
     eval_data: str = _f("", "held-out records scored after training (reward accuracy); 'synthetic' / 'synthetic-text' "
                             "= a held-out synthetic split (another seed)")
     output_dir: str = _f("runs/train", "where config.yaml, metrics.jsonl, checkpoint-N/ and final/ go")

@@ -29,12 +29,18 @@ from .config import TrainConfig
 from .evaluate import reward_accuracy
 from .metrics import MetricsLog
 from .order import DataOrder
-from .precompute import attach_reference, precompute_reference, reference_fingerprint
+from .precompute import attach_reference, file_digest, precompute_reference, reference_fingerprint
 from .rejections import attach_rejected_list, rejections_per_prompt
 from .rejections import check_config as check_rejections
 from .schedule import build_scheduler, warmup_steps
-from .setup import (build_policy_and_reference, check_precision, count_parameters, resolve_data,
-                    resolve_model_path)
+from .setup import (
+    build_policy_and_reference,
+    check_precision,
+    count_parameters,
+    read_extra_data,
+    resolve_data,
+    resolve_model_path,
+)
 from .step import PairForward, batch_tokens, compute_loss, to_device
 from .transform_data import transform_file
 from .video_sampler import build_pair_sampler
@@ -105,6 +111,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
                                progress=cfg.progress and main)
     if bad.total and main:
         print(f"{train_file}: {bad.summary()}")
+    records += read_extra_data(cfg, root, collator, main)
     many = cfg.rejections == "all"
     if many:  # every rejection paired with chosen (rejections.py)
         check_rejections(loss_fn, cfg.precompute_ref, bool(cfg.pair_sampler))
@@ -267,7 +274,7 @@ def _precompute(cfg, model, reference, forward, collator, records, model_path, t
     fingerprint = reference_fingerprint(
         model_path, train_file, processor=None, media=[Path(root) / p for r in records for p in r.media_paths()],
         extra={"precision": cfg.precision, "max_length": cfg.max_length, "needs": sorted(loss_fn.needs),
-               "lora": cfg.lora.enabled})
+               "lora": cfg.lora.enabled, "extra_data": [file_digest(path) for path in cfg.extra_data]})
     cache = output_dir / "ref_logps"
     table = None
     if accelerator.is_main_process:
