@@ -1,6 +1,7 @@
 """Probe: can a tiny LLaVA learn to follow "In ImageN" well enough for MIA-DPO to sharpen it? (issue 9)
 
-    .venv/bin/python scripts/reference_probe.py --out runs/reference-probe [--quick] [--set dpo_lr=2e-4 ...]
+    .venv/bin/python scripts/reference_probe.py --out runs/reference-probe [--quick] [--base MODEL]
+                                                [--set dpo_lr=2e-4 ...]
 
 The demo's +15-point multi-image goal needs a starting model that can, in principle, answer about the
 image a prompt points at. The shipped demo model cannot (docs/demo_findings.md). This script builds a
@@ -17,7 +18,10 @@ distractor's answer / other):
   the model's yes/no answers).
 
 `--set FIELD=VALUE` overrides a measurement setting of `Recipe` (the DPO ones, say); a rerun reuses the
-built model and pairs. Results: OUT/results.json and OUT/results.md. The first version of this probe
+built model and pairs. `--base MODEL` measures an existing starting model instead of building one (the text
+probe then reports nothing). `dpo_formats` keeps the open pairs of some formats only; `anchor_rows` mixes
+that many single-image instructions into the DPO data with chosen = rejected: their DPO term is exactly
+zero, so only the NLL term trains on them (a replay anchor; not MIA-DPO's recipe). Results: OUT/results.json and OUT/results.md. The first version of this probe
 (text pretraining in one stage, 32 px images, no captions) is at commit 91b4695; its numbers are in
 docs/demo_findings.md, section 2.
 """
@@ -43,14 +47,16 @@ from mmalign.demo.stages import train_stage as train
 from mmalign.eval.predictions import read_predictions
 from mmalign.eval.synth import parse_multi, read_suite
 from mmalign.io import read_jsonl, write_json_atomic, write_jsonl_atomic, write_text_atomic
+from mmalign.train.sft_data import llava_to_records
 
-SUITE_SEED, PAIR_SEED, MULTI_SEED, TEXT_PROBE_SEED = 1000, 1, 7, 777
+SUITE_SEED, PAIR_SEED, MULTI_SEED, TEXT_PROBE_SEED, ANCHOR_SEED = 1000, 1, 7, 777, 3
+FORMATS = "sequence,grid_collage,pic_in_pic"
 
 
 @dataclass(frozen=True)
 class Recipe:
     multi_rows: int = 9000
-    multi_steps: int = 600
+    multi_steps: int = 600  # 0: no capacity check
     source_rows: int = 6000
     dpo_steps: int = 600
     dpo_batch: int = 16
@@ -58,14 +64,16 @@ class Recipe:
     dpo_beta: float = 0.1
     dpo_sft_weight: float = 1.0
     dpo_rank: int = 32
+    dpo_formats: str = FORMATS  # comma list: the open pairs of these formats train
+    anchor_rows: int = 0  # single-image instructions mixed into the DPO data (chosen = rejected)
     batch: int = 32
     pope_questions: int = 600
     multi_questions: int = 900
     text_probe: int = 300
 
 
-QUICK = Recipe(multi_rows=12, multi_steps=2, source_rows=12, dpo_steps=2, dpo_batch=2, dpo_rank=4, batch=4,
-               pope_questions=12, multi_questions=12, text_probe=6)
+QUICK = Recipe(multi_rows=12, multi_steps=2, source_rows=12, dpo_steps=2, dpo_batch=2, dpo_rank=4, anchor_rows=4,
+               batch=4, pope_questions=12, multi_questions=12, text_probe=6)
 
 
 def overridden(recipe: Recipe, settings: list[str]) -> Recipe:
@@ -149,25 +157,54 @@ def split_pairs(pairs: Path, out: Path) -> dict:
     return dict(counts)
 
 
+def dpo_data(out: Path, pairs: Path, r: Recipe) -> Path:
+    """OUT/dpo-data.jsonl: the open pairs of `r.dpo_formats` plus `r.anchor_rows` single-image instructions,
+    with image paths relative to OUT."""
+    formats = set(r.dpo_formats.split(","))
+    unknown = formats - set(FORMATS.split(","))
+    if unknown:
+        raise SystemExit(f"dpo_formats: unknown format(s) {', '.join(sorted(unknown))}; choose from {FORMATS}")
+    rows = []
+    for pair in read_jsonl(pairs / "open.jsonl"):
+        if pair["meta"]["format"] in formats:
+            rows.append({**pair, "images": [f"{pairs.name}/{image}" for image in pair["images"]]})
+    if r.anchor_rows:
+        anchor = out / f"anchor-{r.anchor_rows}"
+        if not (anchor / "records.jsonl").is_file():
+            run(["data", "synth", "llava", "--out", str(anchor), "--seed", str(ANCHOR_SEED),
+                 "--count", str(r.anchor_rows)])
+            llava_to_records(anchor / "llava.json", anchor, anchor / "records.jsonl", "error")
+        rows += [{**rec, "images": [f"{anchor.name}/{image}" for image in rec["images"]]}
+                 for rec in read_jsonl(anchor / "records.jsonl")]
+    random.Random(0).shuffle(rows)
+    write_jsonl_atomic(out / "dpo-data.jsonl", rows)
+    return out / "dpo-data.jsonl"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="runs/reference-probe")
     ap.add_argument("--quick", action="store_true", help="a few steps and questions (for tests)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a Recipe field")
+    ap.add_argument("--base", type=Path, help="measure this starting model instead of building the reader base")
     a = ap.parse_args(argv)
     r, out = overridden(QUICK if a.quick else Recipe(), a.set), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     suites = out / "suites"
 
-    base = out / "sft" / "final"
+    base = a.base or out / "sft" / "final"
+    if a.base and not (a.base / "config.json").is_file():
+        raise SystemExit(f"--base {a.base}: no model there (config.json missing)")
     if not (base / "config.json").is_file():
         base = build_reader_base(out, QUICK_READER if a.quick else ReaderRecipe())
-    results = {"recipe": asdict(r), "text_accuracy": text_probe(out / "captions" / "text-lm" / "final", r),
+    text_lm = out / "captions" / "text-lm" / "final"
+    results = {"recipe": asdict(r), "text_accuracy": {} if a.base else text_probe(text_lm, r),
                "models": {"base": evaluate(base, out / "eval" / "base", suites, r)}}
-    multi = multi_records(out / "multi-data", r.multi_rows)
-    capacity = train(out / "capacity", base, multi, multi.parent, r.multi_steps, r.batch, learning_rate=5e-4,
-                     warmup_steps=20)
-    results["models"]["capacity"] = evaluate(capacity, out / "eval" / "capacity", suites, r)
+    if r.multi_steps:  # 0 skips the capacity check (DPO-only reruns)
+        multi = multi_records(out / "multi-data", r.multi_rows)
+        capacity = train(out / "capacity", base, multi, multi.parent, r.multi_steps, r.batch, learning_rate=5e-4,
+                         warmup_steps=20)
+        results["models"]["capacity"] = evaluate(capacity, out / "eval" / "capacity", suites, r)
 
     source = out / f"source-{r.source_rows}"
     pairs = out / f"pairs-{r.source_rows}"
@@ -180,7 +217,7 @@ def main(argv=None) -> int:
     loss = {"name": "sigmoid", "beta": r.dpo_beta}
     if r.dpo_sft_weight:
         loss = {"name": "combo", "terms": [loss, {"name": "sft", "weight": r.dpo_sft_weight}]}
-    dpo = train(out / "dpo", base, pairs / "open.jsonl", pairs, r.dpo_steps, r.dpo_batch, loss=loss,
+    dpo = train(out / "dpo", base, dpo_data(out, pairs, r), out, r.dpo_steps, r.dpo_batch, loss=loss,
                 learning_rate=r.dpo_lr, warmup_steps=10,
                 lora={"enabled": True, "r": r.dpo_rank, "alpha": 2 * r.dpo_rank, "dropout": 0.0})
     results["models"]["mia_dpo"] = evaluate(dpo, out / "eval" / "mia_dpo", suites, r)
@@ -201,7 +238,7 @@ def render(res: dict) -> str:
                      for kind in ("colour", "shape", "exists")]
             lines.append(f"| {name} | {fmt} | " + " | ".join(cells) + " |")
     lines += ["", f"Text sequences, accuracy per kind: {res['text_accuracy']}", f"MIA pairs: {res['pairs']}",
-              f"DPO settings: {', '.join(f'{k}={v}' for k, v in res['recipe'].items() if k.startswith('dpo'))}"]
+              f"DPO settings: {', '.join(f'{k}={v}' for k, v in res['recipe'].items() if k.startswith(('dpo', 'anchor')))}"]
     return "\n".join(lines) + "\n"
 
 

@@ -32,22 +32,58 @@ def test_quick_probe_writes_results(tmp_path):
     for name in ("text/two-image.jsonl", "text/text.jsonl", "captions/text.jsonl"):
         text = [json.loads(line) for line in (out / name).read_text().splitlines()]
         assert text and all("images" not in row for row in text), name
+    # DPO trained on those pairs plus the single-image anchor rows, whose chosen and rejected answers agree.
+    trained = [json.loads(line) for line in (out / "dpo-data.jsonl").read_text().splitlines()]
+    anchors = [row for row in trained if isinstance(row["chosen"], str)]
+    assert len(anchors) == r["anchor_rows"] and all(row["chosen"] == row["rejected"] for row in anchors)
+    assert len(trained) - len(anchors) == len(open_pairs)
+    assert all((out / image).is_file() for row in trained for image in row["images"])
     dpo = yaml.safe_load((out / "dpo.yaml").read_text())
     assert [t["name"] for t in dpo["loss"]["terms"]] == ["sigmoid", "sft"] and dpo["lora"]["r"] == r["dpo_rank"]
     assert "| base | sequence |" in (out / "results.md").read_text()
 
 
 def test_set_overrides_a_setting_and_rejects_unknown_fields():
-    import sys
-
     import pytest
 
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "scripts"))
-    from reference_probe import QUICK, overridden
-
+    QUICK, overridden = _probe().QUICK, _probe().overridden
     assert overridden(QUICK, ["dpo_lr=2e-4", "dpo_steps=7"]).dpo_lr == 2e-4
     assert overridden(QUICK, ["dpo_steps=7"]).dpo_steps == 7
     with pytest.raises(SystemExit, match="FIELD one of"):
         overridden(QUICK, ["dpo_rate=1"])
     with pytest.raises(SystemExit, match="is not a valid int"):
         overridden(QUICK, ["dpo_steps=many"])
+
+
+def _probe():
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "scripts"))
+    import reference_probe
+
+    return reference_probe
+
+
+def test_dpo_data_keeps_the_chosen_formats_only(tmp_path):
+    probe = _probe()
+    pairs = tmp_path / "pairs-4"
+    pairs.mkdir()
+    rows = [{"id": f"p{i}", "images": [f"images/{i}.png"], "prompt": [], "chosen": [], "rejected": [],
+             "meta": {"format": fmt}} for i, fmt in enumerate(["sequence", "grid_collage", "pic_in_pic", "sequence"])]
+    (pairs / "open.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    recipe = probe.overridden(probe.QUICK, ["dpo_formats=sequence,pic_in_pic", "anchor_rows=0"])
+    kept = [json.loads(line) for line in probe.dpo_data(tmp_path, pairs, recipe).read_text().splitlines()]
+    assert sorted(row["id"] for row in kept) == ["p0", "p2", "p3"]
+    assert all(row["images"][0].startswith("pairs-4/images/") for row in kept)
+
+
+def test_unknown_format_and_missing_base_are_clear_errors(tmp_path):
+    import pytest
+
+    probe = _probe()
+    (tmp_path / "pairs-1").mkdir()
+    (tmp_path / "pairs-1" / "open.jsonl").write_text("")
+    with pytest.raises(SystemExit, match="unknown format.*collage"):
+        probe.dpo_data(tmp_path, tmp_path / "pairs-1", probe.overridden(probe.QUICK, ["dpo_formats=collage"]))
+    with pytest.raises(SystemExit, match="no model there"):
+        probe.main(["--out", str(tmp_path / "o"), "--base", str(tmp_path / "nothing"), "--quick"])
