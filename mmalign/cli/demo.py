@@ -2,7 +2,7 @@
 
 A tiny LLaVA supervised on single images is evaluated on synth-pope (single image) and synth-multi
 (sequence, collage, inset), MIA-DPO pairs are built with attention-aware selection, the model is trained
-with DPO + LoRA, evaluated again, and a report (table + chart) is written and printed.
+with DPO + NLL and LoRA, evaluated again, and a report (table + chart) is written and printed.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument("--quick", action="store_true", help="a few questions and steps (for tests)")
     parser.add_argument("--rebuild-base", action="store_true",
-                        help="build the starting model from scratch (vision pretraining + SFT, ~10 min) instead "
-                             "of using assets/demo/sft-llava")
+                        help="build the starting model from scratch (~40 min on 2 cores) instead of using "
+                             "assets/demo/reader-llava")
     args = parser.parse_args(argv)
     settings = replace(QUICK if args.quick else DemoSettings(), seeds=args.seeds, selector=args.selector)
     out = Path(args.out)

@@ -1,4 +1,6 @@
-"""The demo's starting model, built the way LLaVA-1.5 is built, in miniature.
+"""The first demo model, built the way LLaVA-1.5 is built, in miniature; and vision pretraining.
+
+The demo now starts from `reader_base` (which reuses `pretrain_vision_tower` from here).
 
 1. A vision encoder trained first, on its own: LLaVA starts from a pretrained CLIP; here the tiny CLIP
    tower learns the synthetic world's shape and colour labels (linear heads on mean-pooled patch
@@ -8,7 +10,8 @@
    whether the named object matches the image, an interaction the tiny model only learns after a long
    plateau, and the extra examples shorten it.
 
-`mmalign demo --rebuild-base` runs both; the result ships in `assets/demo/sft-llava`.
+`build_base` runs both; the result ships in `assets/demo/sft-llava` (docs/demo_findings.md, section 1, and
+the trainer benchmarks in docs/benchmarks.md use it).
 """
 
 from __future__ import annotations

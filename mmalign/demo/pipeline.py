@@ -1,11 +1,11 @@
 """The demo pipeline. Every step is an ordinary mmalign command, printed before it runs:
 
-  eval synth-pope / synth-multi (before) -> data synth llava -> build-data mia -> train (DPO + LoRA)
+  eval synth-pope / synth-multi (before) -> data synth llava -> build-data mia -> train (DPO + NLL, LoRA)
   -> eval synth-pope / synth-multi (after), for each seed; then the demo report.
 
-The starting model is a tiny LLaVA with a pretrained vision tower, supervised on single-image synthetic
-data (`demo/base.py`; shipped in assets/demo/sft-llava, rebuilt with `mmalign demo --rebuild-base` or when
-missing).
+The starting model is the reader base (`demo/reader_base.py`): a tiny LLaVA whose decoder read references
+in text first, with a pad-to-square 64 px tower and caption alignment, then SFT on single images. It ships in
+assets/demo/reader-llava; `mmalign demo --rebuild-base` (or a missing asset) builds it, about 40 minutes.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import yaml
 
 from ..errors import MMAlignError
 
-ASSET_MODEL = Path(__file__).resolve().parents[2] / "assets" / "demo" / "sft-llava"
-SFT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "tiny" / "sft_llava.yaml"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "demo"
+ASSET_MODEL = ASSETS / "reader-llava"
+SFT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "tiny" / "sft_llava.yaml"  # base.build_base
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,20 @@ class DemoSettings:
     seeds: int = 1
     selector: str = "attention"
     questions: int = 2000  # per suite
-    source_rows: int = 1500  # LLaVA-format rows fed to build-data mia
-    dpo_steps: int = 90
+    source_rows: int = 18000  # LLaVA-format rows fed to build-data mia
+    # The tiny model cannot tell collage cells apart even when trained on the true answers
+    # (docs/demo_findings.md, section 4), so collage pairs only add noise; the suites still test collages.
+    formats: str = "sequence,inset"
+    # Its multi-image yes/no answers are a one-sided "no": the pairs would nearly all prefer "yes", and DPO on
+    # them teaches "yes" to everything. Only open questions make pairs.
+    open_only: bool = True
+    replay: int = 1500  # single-image rows trained by the NLL term only (chosen = rejected)
+    dpo_steps: int = 1200
     dpo_batch: int = 16
-    learning_rate: float = 2e-4
-    beta: float = 0.5  # 0.1 at lr 5e-4 collapsed single-image accuracy to 50 % (always "yes")
-    lora_r: int = 16
+    learning_rate: float = 5e-4
+    beta: float = 0.1
+    sft_weight: float = 1.0  # MIA-DPO's gamma: NLL of the chosen answers (and of the replay rows)
+    lora_r: int = 32
     batch_size: int = 64  # generation
     # MIA-DPO keeps a rejection only when its perplexity is above 1.1, a rule made for LLaVA's long answers.
     # The tiny model answers in one or two words and is confident even when wrong: the rule dropped 605 of
@@ -40,7 +49,7 @@ class DemoSettings:
     min_ppl: float = -1.0
 
 
-QUICK = DemoSettings(questions=24, source_rows=24, dpo_steps=2, dpo_batch=4)
+QUICK = DemoSettings(questions=24, source_rows=24, replay=8, dpo_steps=2, dpo_batch=4, lora_r=4)
 
 
 def run(argv: list[str]) -> None:
@@ -58,13 +67,14 @@ def base_model(out: Path, *, rebuild: bool = False, quick: bool = False) -> Path
     """The shipped starting model, or one built under OUT/base (`rebuild`, or when the asset is missing)."""
     if not rebuild and (ASSET_MODEL / "config.json").is_file():
         return ASSET_MODEL
-    from .base import QUICK_RECIPE, BaseRecipe, build_base
+    from .reader_base import QUICK_READER, ReaderRecipe, build_reader_base
 
     built = out / "base" / "sft" / "final"
     if (built / "config.json").is_file():
         return built
-    print(f"building the starting model under {out / 'base'} (vision pretraining, then SFT)", flush=True)
-    return build_base(out / "base", QUICK_RECIPE if quick else BaseRecipe())
+    print(f"building the starting model under {out / 'base'} (text, vision, join, captions, alignment, SFT)",
+          flush=True)
+    return build_reader_base(out / "base", QUICK_READER if quick else ReaderRecipe())
 
 
 def evaluate(model: Path, out: Path, suites: Path, seed: int, s: DemoSettings) -> None:
@@ -80,8 +90,12 @@ def evaluate(model: Path, out: Path, suites: Path, seed: int, s: DemoSettings) -
 
 
 def dpo_config(base: Path, pairs: Path, out: Path, seed: int, s: DemoSettings) -> Path:
+    loss = {"name": "sigmoid", "beta": s.beta}
+    if s.sft_weight:
+        loss = {"name": "combo", "terms": [loss, {"name": "sft", "weight": s.sft_weight}]}
     cfg = {"model": str(base), "data": str(pairs / "pairs.jsonl"), "root": str(pairs), "output_dir": str(out),
-           "loss": {"name": "sigmoid", "beta": s.beta}, "learning_rate": s.learning_rate, "warmup_steps": 10,
+           "extra_data": [str(pairs / "replay.jsonl")] if s.replay else [],
+           "loss": loss, "learning_rate": s.learning_rate, "warmup_steps": 10,
            "per_device_batch_size": s.dpo_batch, "max_steps": s.dpo_steps, "max_length": 512, "seed": seed,
            "lora": {"enabled": True, "r": s.lora_r, "alpha": 2 * s.lora_r, "dropout": 0.0},
            "on_bad_record": "skip"}
@@ -102,7 +116,7 @@ def run_seed(base: Path, out: Path, seed: int, s: DemoSettings) -> Path:
     run(["build-data", "mia", "--data", str(source / "llava.json"), "--root", str(source), "--model", str(base),
          "--out", str(root / "pairs"), "--cell", "32", "--margin", "4", "--max-new-tokens", "8",
          "--batch-size", str(s.batch_size), "--seed", str(seed), "--selector", s.selector, "--min-ppl", str(s.min_ppl),
-         "--no-progress"])
+         "--formats", s.formats, "--replay", str(s.replay), *(["--open-only"] if s.open_only else []), "--no-progress"])
     run(["train", str(dpo_config(base, root / "pairs", root / "dpo", seed, s)), "progress=false"])
     evaluate(root / "dpo" / "final", root / "after", suites, held_out, s)
     return root

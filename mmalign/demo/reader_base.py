@@ -1,4 +1,4 @@
-"""A candidate starting model for the demo whose decoder read references before it saw an image.
+"""The demo's starting model: a tiny LLaVA whose decoder read references before it saw an image.
 
 MIA-DPO starts from a LLaVA whose language model already follows "In Image2, ..." because it read text
 full of references, and whose projector makes image tokens the language model can read. This recipe
@@ -16,7 +16,8 @@ gives the tiny model both, in LLaVA's order, and is what `scripts/reference_prob
    instructions: the projector learns image tokens the decoder copies as the right patch words.
 6. SFT of the whole model on single-image instructions mixed with text records.
 
-About 40 minutes on 2 CPU cores. The shipped demo model (`assets/demo/sft-llava`) is still `base.build_base`.
+About 40 minutes on 2 CPU cores. The result ships in `assets/demo/reader-llava`; `mmalign demo
+--rebuild-base` runs this recipe.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from ..io import write_json_atomic, write_text_atomic
 FORMATS = ("sequence", "collage", "inset")
 # build-data names its formats after the augmentations; the suites after what the model sees.
 BUILD_FORMATS = {"sequence": "sequence", "grid_collage": "collage", "pic_in_pic": "inset"}
+# build-data drops these rows before the model answers; the selector drops the rest.
+SKIPPED = ("yes_no_answer", "no_distractors", "answer_too_long", "bad_image")
 
 
 def _metrics(path: Path) -> dict:
@@ -39,6 +41,7 @@ def seed_row(seed_dir: Path) -> dict:
     row["pairs_per_format"] = {BUILD_FORMATS.get(f, f): n for f, n in summary["pairs_per_format"].items()}
     row["processed"] = summary["processed"]
     row["dropped"] = summary["dropped"]
+    row["replay"] = summary.get("replay", 0)
     return row
 
 
@@ -62,7 +65,9 @@ def build_report(seed_dirs: list[Path], selector: str) -> dict:
     for r in rows:
         for reason, n in r["dropped"].items():
             dropped[reason] = dropped.get(reason, 0) + n / len(rows)
-    report["dropped_by_selector"] = {k: round(v, 1) for k, v in sorted(dropped.items())}
+    report["dropped_by_selector"] = {k: round(v, 1) for k, v in sorted(dropped.items()) if k not in SKIPPED}
+    report["skipped_before_answering"] = {k: round(v, 1) for k, v in sorted(dropped.items()) if k in SKIPPED}
+    report["replay_rows"] = round(mean(r["replay"] for r in rows), 1)
     report["per_seed"] = rows
     return report
 
@@ -85,7 +90,10 @@ def markdown(report: dict) -> str:
         lines.append(f"| hallucination rate, {fmt} | {pct(b)} | {pct(a)} | {100 * (a - b):+.1f} |")
     pairs = ", ".join(f"{f} {n:g}" for f, n in report["pairs_per_format"].items())
     drops = ", ".join(f"{k} {v:g}" for k, v in report["dropped_by_selector"].items()) or "none"
-    lines += ["", f"Pairs built per seed: {pairs}. Dropped by the selector per seed: {drops}."]
+    skipped = ", ".join(f"{k} {v:g}" for k, v in report["skipped_before_answering"].items()) or "none"
+    counts = (f"Pairs built per seed: {pairs}. Dropped by the selector per seed: {drops}. Rows skipped before "
+              f"the model answered: {skipped}. Single-image replay rows: {report['replay_rows']:g}.")
+    lines += ["", counts]
     return "\n".join(lines) + "\n"
 
 

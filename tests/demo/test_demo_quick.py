@@ -2,6 +2,8 @@
 
 import json
 
+import yaml
+
 from mmalign.cli.main import main as cli
 
 
@@ -24,5 +26,34 @@ def test_quick_demo_writes_report(tmp_path, capsys):
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     assert "multi-image accuracy (synth-multi)" in printed and "| metric | before | after | change |" in printed
-    # The DPO step really trained a LoRA adapter on the built pairs.
+    # The DPO step really trained a LoRA adapter on the built pairs, with the replay rows and the NLL term.
     assert (out / "seed-0" / "dpo" / "final" / "adapter_config.json").is_file()
+    dpo = yaml.safe_load((out / "seed-0" / "dpo.yaml").read_text())
+    assert dpo["extra_data"] == [str(out / "seed-0" / "pairs" / "replay.jsonl")]
+    assert [t["name"] for t in dpo["loss"]["terms"]] == ["sigmoid", "sft"]
+    replay = (out / "seed-0" / "pairs" / "replay.jsonl").read_text().splitlines()
+    assert len(replay) == report["replay_rows"] == seed["replay"] > 0
+    # Collage pairs are not built and yes/no rows are skipped before the model answers, not dropped by the selector.
+    assert all(p["meta"]["format"] != "grid_collage" for p in pairs)
+    assert all(p["chosen"][0]["content"][0]["text"].lower() not in ("yes.", "no.") for p in pairs)
+    assert report["skipped_before_answering"].get("yes_no_answer", 0) > 0
+    assert "yes_no_answer" not in report["dropped_by_selector"]
+
+
+def test_rebuild_base_builds_the_reader_base_under_out(tmp_path, monkeypatch):
+    from mmalign.demo import pipeline, reader_base
+
+    calls = []
+
+    def fake_build(out, recipe):
+        calls.append((out, recipe))
+        return out / "sft" / "final"
+
+    monkeypatch.setattr(reader_base, "build_reader_base", fake_build)
+    assert pipeline.base_model(tmp_path, rebuild=True, quick=True) == tmp_path / "base" / "sft" / "final"
+    assert calls == [(tmp_path / "base", reader_base.QUICK_READER)]
+    # Without --rebuild-base the shipped reader base is used, and it is the reader recipe's model: padded 64 px.
+    assert pipeline.base_model(tmp_path) == pipeline.ASSET_MODEL
+    image = json.loads((pipeline.ASSET_MODEL / "processor_config.json").read_text())["image_processor"]
+    assert image["do_pad"] is True and image["size"] == {"shortest_edge": reader_base.ReaderRecipe().image_size}
+    assert len(calls) == 1
