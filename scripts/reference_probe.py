@@ -3,12 +3,12 @@
     .venv/bin/python scripts/reference_probe.py --out runs/reference-probe [--quick] [--base MODEL]
                                                 [--set dpo_lr=2e-4 ...]
 
-The demo's +15-point multi-image goal needs a starting model that can, in principle, answer about the
-image a prompt points at. The shipped demo model cannot (docs/demo_findings.md). This script builds a
-candidate starting model the way LLaVA-1.5 is built, with a language model that has read references first
-(`demo.reader_base.build_reader_base`, about 40 minutes), and measures where it stands on held-out suites
-(synth-pope 600, synth-multi 900, seed 1000), broken down by format x question kind x outcome (right / the
-distractor's answer / other):
+The demo's +15-point multi-image goal needs a starting model that can, in principle, answer about the image a
+prompt points at. The first demo model could not (docs/demo_findings.md). This script builds the demo's
+starting model the way LLaVA-1.5 is built, with a language model that has read references first
+(`demo.reader_base.build_reader_base`, about 27 minutes alone on 2 cores), and measures where it stands on
+held-out suites (synth-pope 600, synth-multi 900, seed 1000), broken down by format x question kind x outcome
+(right / the distractor's answer / other):
 
 - the SFT model ("base");
 - capacity: the base supervised directly on 9,000 multi-image questions with their true answers (what DPO

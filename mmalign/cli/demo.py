@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument("--quick", action="store_true", help="a few questions and steps (for tests)")
     parser.add_argument("--rebuild-base", action="store_true",
-                        help="build the starting model from scratch (~40 min on 2 cores) instead of using "
+                        help="build the starting model from scratch (~27 min on 2 cores) instead of using "
                              "assets/demo/reader-llava")
     args = parser.parse_args(argv)
     settings = replace(QUICK if args.quick else DemoSettings(), seeds=args.seeds, selector=args.selector)

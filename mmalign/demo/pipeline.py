@@ -5,7 +5,7 @@
 
 The starting model is the reader base (`demo/reader_base.py`): a tiny LLaVA whose decoder read references
 in text first, with a pad-to-square 64 px tower and caption alignment, then SFT on single images. It ships in
-assets/demo/reader-llava; `mmalign demo --rebuild-base` (or a missing asset) builds it, about 40 minutes.
+assets/demo/reader-llava; `mmalign demo --rebuild-base` (or a missing asset) builds it, about 27 minutes.
 """
 
 from __future__ import annotations
