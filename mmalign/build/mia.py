@@ -28,6 +28,10 @@ from .plan import FORMATS, Plan, augment_plan, normalise_proportions, plan_rows
 from .replay import is_yes_no, write_replay
 
 
+# Drop reasons of rows the model never answers; every other drop reason is the selector's.
+SKIPPED_BEFORE_ANSWERING = ("no_distractors", "answer_too_long", "yes_no_answer", "bad_image")
+
+
 @dataclass(frozen=True)
 class MiaConfig:
     """Build options; defaults follow the paper's code where it has one (docs/build-data.md)."""

@@ -11,13 +11,12 @@ import json
 from pathlib import Path
 from statistics import mean
 
+from ..build.mia import SKIPPED_BEFORE_ANSWERING
 from ..io import write_json_atomic, write_text_atomic
 
 FORMATS = ("sequence", "collage", "inset")
 # build-data names its formats after the augmentations; the suites after what the model sees.
 BUILD_FORMATS = {"sequence": "sequence", "grid_collage": "collage", "pic_in_pic": "inset"}
-# build-data drops these rows before the model answers; the selector drops the rest.
-SKIPPED = ("yes_no_answer", "no_distractors", "answer_too_long", "bad_image")
 
 
 def _metrics(path: Path) -> dict:
@@ -65,8 +64,9 @@ def build_report(seed_dirs: list[Path], selector: str) -> dict:
     for r in rows:
         for reason, n in r["dropped"].items():
             dropped[reason] = dropped.get(reason, 0) + n / len(rows)
-    report["dropped_by_selector"] = {k: round(v, 1) for k, v in sorted(dropped.items()) if k not in SKIPPED}
-    report["skipped_before_answering"] = {k: round(v, 1) for k, v in sorted(dropped.items()) if k in SKIPPED}
+    skipped = SKIPPED_BEFORE_ANSWERING  # build-data's drops before the model answers; the rest are the selector's
+    report["dropped_by_selector"] = {k: round(v, 1) for k, v in sorted(dropped.items()) if k not in skipped}
+    report["skipped_before_answering"] = {k: round(v, 1) for k, v in sorted(dropped.items()) if k in skipped}
     report["replay_rows"] = round(mean(r["replay"] for r in rows), 1)
     report["per_seed"] = rows
     return report

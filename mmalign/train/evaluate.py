@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from .step import PairForward, to_device
 from .reference import reference_logps
+from .step import PairForward, to_device
 
 
 @torch.no_grad()

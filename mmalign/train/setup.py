@@ -60,19 +60,12 @@ def resolve_data(cfg: TrainConfig, output_dir: Path) -> tuple[Path, Path, Path |
     return train, root, eval_file
 
 
-def read_extra_data(cfg: TrainConfig, root: Path, collator, main: bool) -> list:
-    """The records of `extra_data`, checked like `data` (media under the same root, length, on_bad_record)."""
-    from ..data.reader import read_records
-
-    records = []
-    for path in cfg.extra_data:
-        if not Path(path).is_file():
-            raise ConfigError(f"extra_data: {path}: no such file")
-        more, bad = read_records(path, root, cfg.on_bad_record, check=collator.check_length)
-        if bad.total and main:
-            print(f"{path}: {bad.summary()}")
-        records += more
-    return records
+def extra_data_files(cfg: TrainConfig) -> list[Path]:
+    """The `extra_data` files, which must exist; the trainer reads them like `data`."""
+    missing = [path for path in cfg.extra_data if not Path(path).is_file()]
+    if missing:
+        raise ConfigError(f"extra_data: {missing[0]}: no such file")
+    return [Path(path) for path in cfg.extra_data]
 
 
 def _llava_data(cfg: TrainConfig, synth_dir: Path) -> Path:

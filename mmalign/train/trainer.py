@@ -37,7 +37,7 @@ from .setup import (
     build_policy_and_reference,
     check_precision,
     count_parameters,
-    read_extra_data,
+    extra_data_files,
     resolve_data,
     resolve_model_path,
 )
@@ -107,11 +107,13 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     accelerator.wait_for_everyone()
     if cfg.transforms:
         train_file = output_dir / "data" / "transformed.jsonl"
-    records, bad = read_records(train_file, root, cfg.on_bad_record, check=collator.check_length,
-                               progress=cfg.progress and main)
-    if bad.total and main:
-        print(f"{train_file}: {bad.summary()}")
-    records += read_extra_data(cfg, root, collator, main)
+    records = []
+    for path in (train_file, *extra_data_files(cfg)):  # extra_data: read like data, untransformed
+        more, bad = read_records(path, root, cfg.on_bad_record, check=collator.check_length,
+                                 progress=cfg.progress and main)
+        if bad.total and main:
+            print(f"{path}: {bad.summary()}")
+        records += more
     many = cfg.rejections == "all"
     if many:  # every rejection paired with chosen (rejections.py)
         check_rejections(loss_fn, cfg.precompute_ref, bool(cfg.pair_sampler))
