@@ -1,15 +1,127 @@
-"""Atomic writes: every output is written under a temporary name and renamed into place. Also the reader of
-the JSONL files mmalign writes itself (user data goes through `data.reader`, which reports bad lines)."""
+"""The one JSONL module, and atomic writes (DESIGN.md "Bad records").
+
+Reading:
+- `iter_jsonl(path)` yields `(line number, value)` for each non-blank line; a line that is not JSON yields a
+  `MalformedLine` in place of the value, so a reader that skips bad lines can count it and go on.
+- `numbered_jsonl(path)` / `read_jsonl(path)` are strict: a malformed line raises DataError "file:line: ...".
+
+Files that grow while a command runs (pair building, predictions, metrics) are appended one flushed line at
+a time with `JsonlAppender`; on resume `resume_jsonl(path)` cuts a torn last line (the run died mid-write)
+off the file and returns the complete lines. Every other output is written to a temporary name and renamed.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+from .errors import DataError
+
+
+@dataclass(frozen=True)
+class MalformedLine:
+    """A line of a JSONL file that is not valid JSON; `message` says why (without the file and line)."""
+
+    message: str
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value or MalformedLine) for each non-blank line of `path`."""
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield lineno, MalformedLine(f"malformed JSON ({exc.msg} at column {exc.colno})")
+
+
+def numbered_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value) for each non-blank line; a malformed line raises DataError naming it."""
+    for lineno, value in iter_jsonl(path):
+        if isinstance(value, MalformedLine):
+            raise DataError(f"{path}:{lineno}: {value.message}")
+        yield lineno, value
+
+
+def read_jsonl(path: str | Path, limit: int | None = None) -> list:
+    """The first `limit` (default all) non-blank lines of a JSONL file, parsed strictly."""
+    return [value for _, value in islice(numbered_jsonl(path), limit)]
+
+
+def resume_jsonl(path: str | Path) -> list:
+    """The complete lines of a file that grows line by line (none if it does not exist yet).
+
+    A torn last line (no trailing newline: the writer died mid-line) is cut off the file so that appending
+    goes on from a clean line end. Any other malformed line raises DataError naming it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    size = path.stat().st_size
+    if size:
+        with open(path, "rb") as fh:
+            fh.seek(size - 1)
+            torn = fh.read(1) != b"\n"
+        if torn:
+            raw = path.read_bytes()
+            with open(path, "r+b") as fh:
+                fh.truncate(raw.rfind(b"\n") + 1)
+    try:
+        return read_jsonl(path)
+    except DataError as exc:
+        raise DataError(f"{exc}; move the file away to start over") from None
+
+
+def clean_json(value: Any) -> Any:
+    """NaN/inf floats become None so every line is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
+
+
+class JsonlAppender:
+    """Append JSON objects to a file, one flushed line each (use `resume_jsonl` first on a resumed run).
+
+    `fsync=True` also forces each line to disk: for files whose lines are expensive to recompute.
+    Usable as a context manager.
+    """
+
+    def __init__(self, path: str | Path, *, fsync: bool = False):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fsync = fsync
+        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
+
+    def write(self, obj: Any) -> None:
+        self.write_many([obj])
+
+    def write_many(self, objs: Iterable[Any]) -> None:
+        self._fh.write("".join(json.dumps(clean_json(o), ensure_ascii=False) + "\n" for o in objs))
+        self._fh.flush()
+        if self._fsync:
+            os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -31,11 +143,5 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
-def write_jsonl_atomic(path: str | Path, rows: Iterable[dict]) -> None:
+def write_jsonl_atomic(path: str | Path, rows: Iterable[Any]) -> None:
     write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-
-
-def read_jsonl(path: str | Path, limit: int | None = None) -> list[dict]:
-    """The first `limit` (default all) non-blank lines of a JSONL file mmalign wrote, parsed."""
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in islice((line for line in fh if line.strip()), limit)]

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmalign.data.synth.patch_text import text_record
 from mmalign.data.synth.questions import answer_text
 from mmalign.data.synth.suites import write_multi_suite
-from mmalign.demo.pipeline import run
+from mmalign.cli.main import run_command as run
 from mmalign.demo.reader_base import QUICK_READER, ReaderRecipe, build_reader_base
 from mmalign.demo.stages import train_stage as train
 from mmalign.eval.predictions import read_predictions

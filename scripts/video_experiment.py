@@ -6,7 +6,7 @@ Steps (results and commands are documented in docs/video_experiment.md):
 
 1. a random tiny Qwen2-VL (the `tiny-qwen2-vl` builder), whose vision tower is first trained alone to
    classify the moving shape's shape, colour and direction (linear heads on pooled video tokens, dropped
-   afterwards), as demo/base.py does for the image demo;
+   afterwards), as demo/vision.py does for the image demo;
 2. supervised fine-tuning (`mmalign train`, `loss: sft`) on yes/no and open questions about synthetic
    clips of seed 1;
 3. `mmalign eval synth-video` on a held-out suite (seed 1000) -> "before";
@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmalign.data.synth.scenes import COLOURS, SHAPES
 from mmalign.data.synth.video import DIRECTIONS, render_video, sample_video_scene, write_video
 from mmalign.data.synth.video_suite import VIDEO_SUBSETS, video_pair
-from mmalign.demo.base import fit_label_heads
-from mmalign.demo.pipeline import run
+from mmalign.demo.vision import fit_label_heads
+from mmalign.cli.main import run_command as run
 from mmalign.errors import MMAlignError
 from mmalign.io import write_json_atomic, write_jsonl_atomic, write_text_atomic
 

@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..io import write_jsonl_atomic
+from ..io import read_jsonl, write_jsonl_atomic
 
 ORDINALS = ("first", "second", "third", "fourth")
 
@@ -185,10 +185,9 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
                 data_dir = work / f"data-{n_img}img-{k}rej"
                 data = write_multi_image_pairs(data_dir, count=count, images=n_img, px=px,
                                                answer_tokens=answer_tokens, seed=seed, rejections=k)
-                lines = data.read_text().splitlines()
+                records = read_jsonl(data)
                 ordered = data_dir / "pairs-ordered.jsonl"  # TRL's sequential order = mmalign's permutation
-                ordered.write_text("".join(json.dumps(p) + "\n" for i in order
-                                           for p in as_separate_pairs(json.loads(lines[i]))))
+                write_jsonl_atomic(ordered, [p for i in order for p in as_separate_pairs(records[i])])
                 tokens_per_pair = _tokens_per_pair(model, data, data_dir)
                 for ckpt in checkpointing:
                     tag = f"{n_img}img-{k}rej-ckpt{'on' if ckpt else 'off'}"

@@ -16,14 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+from ..io import read_jsonl
+
 
 def _peak_rss_mb() -> float:
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kb / (1024 * 1024) if sys.platform == "darwin" else kb / 1024
-
-
-def _read_jsonl(path: str) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
 def run_trl(a) -> dict:
@@ -36,7 +34,7 @@ def run_trl(a) -> dict:
 
     root = Path(a.root)
     rows = []
-    for r in _read_jsonl(a.data):
+    for r in read_jsonl(a.data):
         rows.append({"images": [Image.open(root / p).convert("RGB") for p in r["images"]],
                      "prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]})
     dataset = Dataset.from_list(rows)
@@ -108,7 +106,7 @@ def run_mmalign(a) -> dict:
         "max_length": 1_000_000, "loss": {"name": "sigmoid", "beta": 0.1}, "precision": a.precision,
         "lora": {"enabled": a.lora, "r": 16, "alpha": 32, "dropout": 0.0}})
     train(cfg)
-    rows = _read_jsonl(str(Path(a.out) / "metrics.jsonl"))
+    rows = read_jsonl(str(Path(a.out) / "metrics.jsonl"))
     # each row's samples/s is its prompts over that step's wall time (collation to optimiser step)
     seconds = sum(a.batch // a.rejections / r["samples/s"] for r in rows)
     return {"samples_per_s": a.batch * a.steps / seconds, "seconds": seconds,

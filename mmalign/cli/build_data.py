@@ -57,8 +57,8 @@ def _add_mia(sub) -> None:
 
 
 def _run_mia(args) -> int:
-    from ..build import MiaConfig, build_mia, parse_formats
     from ..models import load
+    from ..pairs import MiaConfig, build_mia, parse_formats, summary_text
     from ..select import PostFilter, RandomSelector, Selector
 
     try:
@@ -82,13 +82,7 @@ def _run_mia(args) -> int:
         summary = build_mia(args.data, root, loaded, args.out, config)
     except ValueError as exc:
         raise MMAlignError(str(exc)) from None
-    per = ", ".join(f"{k}: {v}" for k, v in summary["pairs_per_format"].items())
-    drops = ", ".join(f"{k}: {v}" for k, v in summary["dropped"].items()) or "none"
-    bad = ", ".join(f"{k}: {v}" for k, v in summary["bad_rows"].items()) or "none"
-    replay = f"; {summary['replay']} replay rows" if summary["replay"] else ""
-    print(f"{summary['pairs']} pairs ({per}) from {summary['processed']} rows; dropped: {drops}; bad rows: {bad}"
-          f"{replay}")
-    print(f"wrote {Path(args.out) / 'pairs.jsonl'} and {Path(args.out) / 'summary.json'}")
+    print(summary_text(summary, args.out))
     return 0
 
 
@@ -108,7 +102,7 @@ def _add_video(sub) -> None:
 
 
 def _run_video(args) -> int:
-    from ..build.video import build_video_pairs
+    from ..pairs.video import build_video_pairs
 
     root = Path(args.root) if args.root else Path(args.data).parent
     try:

@@ -1,11 +1,13 @@
 """mmalign eval BENCH: answer a benchmark with a model, or score existing answers; write OUT/metrics.json.
 
     mmalign eval BENCH --model PATH --data FILE [--root DIR] --out DIR [--batch-size N] [--max-new-tokens N]
-    mmalign eval BENCH --predictions FILE --data FILE [--root DIR] --out DIR
+    mmalign eval BENCH --predictions FILE [FILE ...] --data FILE [--root DIR] --out DIR [--predictions-format NAME]
     mmalign eval SYNTH --make-data DIR [--seed S] [--count N]   (synth-pope, synth-multi, synth-video)
 
 With `--model`, answers go to OUT/predictions.jsonl as they come (a rerun asks only the questions not
-yet answered), then everything is scored exactly as with `--predictions`. `--make-data` writes a
+yet answered), then everything is scored exactly as with `--predictions`, which reads mmalign's answer
+lines, LLaVA's and each official scorer's answer files (recognised by their fields; see
+docs/evaluation.md). `--make-data` writes a
 synthetic suite (questions.jsonl + media) and, with `--model` or `--predictions`, evaluates it too.
 """
 
@@ -16,7 +18,9 @@ import importlib
 from pathlib import Path
 
 from ..errors import MMAlignError
-from ..eval import BENCHMARKS, format_metrics, get_benchmark, read_predictions, run_eval, score_predictions
+from ..eval import BENCHMARKS, format_metrics, get_benchmark, score_predictions
+from ..eval.answer_files import read_answers
+from ..eval.answer_formats import FORMAT_NAMES
 from ..eval.registry import SYNTHETIC
 from ..io import write_json_atomic
 
@@ -53,7 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("bench", choices=sorted(BENCHMARKS), help="benchmark name")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--model", default=None, help="model folder or name: generate the answers first")
-    source.add_argument("--predictions", default=None, help='answers, JSON lines {"id": ..., "answer": "..."}')
+    source.add_argument("--predictions", nargs="+", default=None, metavar="FILE",
+                        help="answer files: mmalign's {id, answer} lines, LLaVA's {question_id, text} lines, or "
+                             "the benchmark's official scorer input (recognised by content)")
+    parser.add_argument("--predictions-format", default=None, choices=FORMAT_NAMES,
+                        help="read --predictions as this format instead of recognising it")
+    parser.add_argument("--llava-questions", default=None, metavar="FILE",
+                        help="pope: LLaVA's llava_pope_test.jsonl, to match LLaVA answer lines as its eval_pope.py")
     parser.add_argument("--data", default=None, help="the benchmark's question/annotation file or folder")
     parser.add_argument("--root", default=None, help="media root (default: depends on the benchmark, see docs)")
     parser.add_argument("--out", default=None, help="output folder for predictions.jsonl and metrics.json")
@@ -95,30 +105,6 @@ def make_data(args) -> None:
         args.data = str(path)
 
 
-def answer_with_model(args, bench, questions, opts) -> dict:
-    import torch
-
-    from ..eval.generation import check_media_support, model_answer_fn
-    from ..models import load
-
-    for flag, value in (("--batch-size", args.batch_size), ("--max-new-tokens", args.max_new_tokens)):
-        if value < 1:
-            raise MMAlignError(f"{flag} must be at least 1, got {value}")
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    loaded = load(args.model, dtype=args.dtype, device=device)
-    check_media_support(questions, is_vision=loaded.adapter.is_vision, video_frames=args.video_frames)
-    answer_fn = model_answer_fn(loaded.model, loaded.processor, adapter=loaded.adapter,
-                                max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-                                video_frames=args.video_frames)
-    from ..models.generate import takes_videos
-
-    info = {"inputs": {"data": str(args.data), "model": str(args.model)},
-            "generation": {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size,
-                           "video_frames": args.video_frames, "do_sample": False,
-                           "video_input": "video" if takes_videos(loaded.processor) else "frames as images"}}
-    return run_eval(bench, questions, answer_fn, args.out, args.batch_size, info=info, **opts)
-
-
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     bench = get_benchmark(args.bench)
@@ -142,17 +128,27 @@ def main(argv: list[str]) -> int:
     if "data_path" in bench.options:
         opts.setdefault("data_path", args.data)
 
-    questions = bench.read_questions(args.data, args.root)
     out = Path(args.out)
     if args.model:
-        metrics = answer_with_model(args, bench, questions, opts)
+        from ..eval.with_model import evaluate_model
+
+        metrics = evaluate_model(bench.name, args.data, out, args.model, root=args.root, batch_size=args.batch_size,
+                                 max_new_tokens=args.max_new_tokens, video_frames=args.video_frames,
+                                 device=args.device, dtype=args.dtype, options=opts)
         print(format_metrics(metrics))
         print(f"wrote {out / 'predictions.jsonl'} and {out / 'metrics.json'}")
         return 0
-    predictions, bad = read_predictions(args.predictions, [q.id for q in questions], args.on_bad_record)
-    metrics = score_predictions(bench, questions, predictions, args.on_bad_record, **opts)
+    questions = bench.read_questions(args.data, args.root)
+    answers = read_answers(args.predictions, questions, benchmark=bench.name, on_bad_record=args.on_bad_record,
+                           answer_format=args.predictions_format, llava_questions=args.llava_questions)
+    bad = answers.bad
+    metrics = score_predictions(bench, questions, answers.predictions, args.on_bad_record, **opts)
     metrics["bad_prediction_lines"] = dict(bad)
-    metrics["inputs"] = {"data": str(args.data), "predictions": str(args.predictions)}
+    metrics["answer_formats"] = answers.formats
+    if answers.ignored:
+        metrics["ignored_answer_lines"] = answers.ignored
+    predictions = args.predictions[0] if len(args.predictions) == 1 else list(args.predictions)
+    metrics["inputs"] = {"data": str(args.data), "predictions": predictions}
     write_json_atomic(out / "metrics.json", metrics)
     print(format_metrics(metrics))
     if bad or metrics["missing_answers"]:

@@ -48,5 +48,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run_command(argv: list[str]) -> None:
+    """Run one mmalign command in-process, echoing it first; a failure raises MMAlignError. For scripts
+    that chain commands (scripts/reference_probe.py, scripts/video_experiment.py)."""
+    import shlex
+
+    print(f"\n$ mmalign {shlex.join(argv)}", flush=True)
+    code = main(argv)
+    if code != 0:
+        raise MMAlignError(f"step failed (exit {code}): mmalign {shlex.join(argv)}")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,13 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..config import apply_overrides, from_dict, read_yaml
-from ..train.config import TrainConfig
-
-
-def load_config(path: str, overrides: list[str]) -> TrainConfig:
-    data = apply_overrides(read_yaml(path), overrides)
-    return from_dict(TrainConfig, data)
+from ..train.config import load_train_config
 
 
 def main(argv: list[str]) -> int:
@@ -33,7 +27,7 @@ def main(argv: list[str]) -> int:
     dry.add_argument("--prompt-tokens", type=int, default=64, help="prompt text tokens per sample")
     dry.add_argument("--answer-tokens", type=int, default=128, help="answer tokens per sequence")
     args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.overrides)
+    cfg = load_train_config(args.config, args.overrides)
     if args.dry_run:
         from ..train.dryrun import dry_run, report
 

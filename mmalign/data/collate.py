@@ -17,7 +17,8 @@ import torch
 from PIL import Image
 
 from .extras import check_extras, record_extras
-from .schema import Message, PreferenceRecord, RecordProblem, resolve_media
+from .prompts import PromptEncoder, pad_rows
+from .schema import PreferenceRecord, RecordProblem, resolve_media
 from .video import load_clip
 
 
@@ -31,21 +32,8 @@ def load_image(root: Path, rel: str) -> Image.Image:
         raise RecordProblem("bad_media", f"cannot read image {rel!r}: {exc}") from None
 
 
-def _pad(rows: list[list[int]], pad_id: int, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max((len(r) for r in rows), default=0)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        if not r:
-            continue
-        sl = slice(width - len(r), width) if left else slice(0, len(r))
-        ids[i, sl] = torch.tensor(r, dtype=torch.long)
-        mask[i, sl] = 1
-    return ids, mask
-
-
-class PreferenceCollator:
-    """Turns a list of PreferenceRecords into a batch of tensors.
+class PreferenceCollator(PromptEncoder):
+    """Turns a list of PreferenceRecords into a batch of tensors (prompts encoded by `PromptEncoder`).
 
     Keys: prompt_input_ids / prompt_attention_mask [B, P] (left-padded), chosen_* and rejected_* [B, A]
     (right-padded, ending with the template's end-of-turn), the family's media tensors, and `ids`.
@@ -62,9 +50,8 @@ class PreferenceCollator:
         come from fields. `online_rejected`: the rejected media are made later by a pair sampler, so the
         rejected side starts as a copy of the original media and the decoded clips travel in
         `batch["clips"]` (per record, a list of [T, H, W, 3] uint8 arrays)."""
+        super().__init__(processor, adapter)
         self.needs = frozenset(needs)
-        self.processor = processor
-        self.adapter = adapter
         self.root = Path(root)
         self.max_length = max_length
         self.token_counts: dict[str, int] = {}  # record source -> prompt + longest answer, from check_length
@@ -73,29 +60,6 @@ class PreferenceCollator:
         self.backend = video_backend
         self.online_rejected = online_rejected
         self.backends_used: set[str] = set()
-        self.tokenizer = getattr(processor, "tokenizer", processor)
-        if self.tokenizer.pad_token_id is None:
-            raise ValueError("the tokenizer has no pad token")
-
-    # -- text -------------------------------------------------------------------------------------
-    def _template(self, messages: list[Message], add_generation_prompt: bool) -> str:
-        msgs = messages
-        if not self.adapter.is_vision:  # text tokenizers expect string content
-            msgs = [{**m, "content": " ".join(i["text"] for i in m["content"] if i["type"] == "text")}
-                    for m in messages]
-        return self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt)
-
-    def prompt_text(self, prompt: list[Message]) -> str:
-        return self._template(prompt, add_generation_prompt=True)
-
-    def answer_ids(self, prompt: list[Message], answer: list[Message]) -> list[int]:
-        """Token ids of the answer as the chat template renders it after the prompt."""
-        head = self.prompt_text(prompt)
-        full = self._template(prompt + answer, add_generation_prompt=False)
-        if not full.startswith(head):
-            raise RecordProblem("template", "the chat template does not render the prompt as a prefix of "
-                                            "prompt + answer; cannot locate the answer tokens")
-        return self.tokenizer(full[len(head):], add_special_tokens=False)["input_ids"]
 
     # -- media + prompt ---------------------------------------------------------------------------
     @property
@@ -119,22 +83,6 @@ class PreferenceCollator:
                 raise RecordProblem("missing_field", "the objective needs 'rejected_videos' on every video record")
             paths = rec.rejected_videos
         return [self.load_video(p) for p in paths]
-
-    def _encode_prompts(self, texts: list[str], images: list[Image.Image], videos: list | None = None) -> dict[str, Any]:
-        if self.adapter.is_vision:
-            kwargs: dict[str, Any] = {"text": texts, "return_tensors": "pt", "padding": True}
-            if images:
-                kwargs["images"] = images
-            if videos:
-                kwargs["videos"] = videos
-            self.tokenizer.padding_side = "left"
-            try:
-                return dict(self.processor(**kwargs))
-            finally:
-                self.tokenizer.padding_side = "right"
-        enc = [self.tokenizer(t)["input_ids"] for t in texts]
-        ids, mask = _pad(enc, self.tokenizer.pad_token_id, left=True)
-        return {"input_ids": ids, "attention_mask": mask}
 
     def images_of(self, rec: PreferenceRecord, rejected: bool = False) -> list[Image.Image]:
         paths = rec.images
@@ -162,7 +110,7 @@ class PreferenceCollator:
                 self.videos_of(rec, rejected=True)
         if self.max_length is None:
             return
-        enc = self._encode_prompts([self.prompt_text(rec.prompt)], self.images_of(rec), videos)
+        enc = self.encode_prompts([self.prompt_text(rec.prompt)], self.images_of(rec), videos)
         prompt_len = int(enc["attention_mask"].sum())
         answers = [rec.chosen, rec.rejected] + list(rec.rejected_list or [])
         longest = max(len(self.answer_ids(rec.prompt, a)) for a in answers)
@@ -177,7 +125,7 @@ class PreferenceCollator:
         texts = [self.prompt_text(r.prompt) for r in records]
         images = [img for r in records for img in self.images_of(r)]
         clips = [self.videos_of(r) for r in records]
-        enc = self._encode_prompts(texts, images, [v for c in clips for v in c])
+        enc = self.encode_prompts(texts, images, [v for c in clips for v in c])
         pad = self.tokenizer.pad_token_id
         batch: dict[str, Any] = {
             "prompt_input_ids": enc["input_ids"],
@@ -194,7 +142,7 @@ class PreferenceCollator:
             rej_images = [img for r in records for img in self.images_of(r, rejected=True)]
             rej_videos = [v for c in clips for v in c] if self.online_rejected else [
                 v for r in records for v in self.videos_of(r, rejected=True)]
-            rej = self._encode_prompts(rej_texts, rej_images, rej_videos)
+            rej = self.encode_prompts(rej_texts, rej_images, rej_videos)
             batch["rejected_prompt_input_ids"] = rej["input_ids"]
             batch["rejected_prompt_attention_mask"] = rej["attention_mask"]
             for key in self.adapter.token_keys:
@@ -206,8 +154,8 @@ class PreferenceCollator:
         batch["score_prompt"] = "joint" in self.needs
         chosen_rows = [self.answer_ids(r.prompt, r.chosen) for r in records]
         rejected_rows = [self.answer_ids(self._rejected_prompt(r), self._rejected_answer(r)) for r in records]
-        batch["chosen_input_ids"], batch["chosen_attention_mask"] = _pad(chosen_rows, pad, left=False)
-        batch["rejected_input_ids"], batch["rejected_attention_mask"] = _pad(rejected_rows, pad, left=False)
+        batch["chosen_input_ids"], batch["chosen_attention_mask"] = pad_rows(chosen_rows, pad, left=False)
+        batch["rejected_input_ids"], batch["rejected_attention_mask"] = pad_rows(rejected_rows, pad, left=False)
         extras = record_extras(records, self.needs)
         if extras:
             batch["extras"] = extras

@@ -6,15 +6,16 @@ CLI turns into exit status 1). `on_bad_record="skip"` keeps going and counts pro
 
 from __future__ import annotations
 
-import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 from tqdm.auto import tqdm
 
 from ..errors import DataError
+from ..io import MalformedLine, iter_jsonl
 from .schema import PreferenceRecord, RecordProblem, check_media, parse_record
 
 OnBadRecord = Literal["error", "skip"]
@@ -44,16 +45,12 @@ class BadRecords:
         return f"skipped {self.total} bad record(s) ({parts})"
 
 
-def iter_jsonl(path: Path):
+def iter_record_lines(path: Path):
     """Yield (line_number, parsed object or RecordProblem) for each non-blank line."""
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, RecordProblem("malformed_json", f"malformed JSON ({exc.msg} at column {exc.colno})")
+    for lineno, value in iter_jsonl(path):
+        if isinstance(value, MalformedLine):
+            value = RecordProblem("malformed_json", value.message)
+        yield lineno, value
 
 
 def read_records(
@@ -78,7 +75,7 @@ def read_records(
     records: list[PreferenceRecord] = []
     bad = BadRecords()
     # A bar, because tokenising every prompt for `check` takes minutes on a few hundred thousand records.
-    lines = tqdm(iter_jsonl(path), desc=f"checking {path.name}", unit=" records", disable=not progress,
+    lines = tqdm(iter_record_lines(path), desc=f"checking {path.name}", unit=" records", disable=not progress,
                  mininterval=1.0)
     for lineno, obj in lines:
         where = f"{path}:{lineno}"

@@ -66,7 +66,7 @@ def _text_to_content(text: str) -> list[dict[str, Any]]:
     return items
 
 
-def _messages(value: Any, field_name: str, default_role: str) -> list[Message]:
+def as_messages(value: Any, field_name: str = "prompt", default_role: str = "user") -> list[Message]:
     """Accept a plain string or a list of chat messages; return messages with list content."""
     if isinstance(value, str):
         return [{"role": default_role, "content": _text_to_content(value)}]
@@ -132,9 +132,9 @@ def parse_record(obj: Any, index: int = 0) -> PreferenceRecord:
     for key in ("prompt", "chosen", "rejected"):
         if key not in obj:
             raise RecordProblem("missing_field", f"missing required field '{key}'")
-    prompt = _messages(obj["prompt"], "prompt", "user")
-    chosen = _messages(obj["chosen"], "chosen", "assistant")
-    rejected = _messages(obj["rejected"], "rejected", "assistant")
+    prompt = as_messages(obj["prompt"], "prompt", "user")
+    chosen = as_messages(obj["chosen"], "chosen", "assistant")
+    rejected = as_messages(obj["rejected"], "rejected", "assistant")
     images = _path_list(obj, "images") or _path_list(obj, "image") or []
     videos = _path_list(obj, "videos") or _path_list(obj, "video") or []
     _check_counts(prompt, images, videos, "prompt")
@@ -154,10 +154,10 @@ def parse_record(obj: Any, index: int = 0) -> PreferenceRecord:
     if "rejected_list" in obj and obj["rejected_list"] is not None:
         if not isinstance(obj["rejected_list"], list) or not obj["rejected_list"]:
             raise RecordProblem("wrong_type", "field 'rejected_list' must be a non-empty list of answers")
-        rec.rejected_list = [_messages(a, f"rejected_list[{k}]", "assistant")
+        rec.rejected_list = [as_messages(a, f"rejected_list[{k}]", "assistant")
                              for k, a in enumerate(obj["rejected_list"])]
     if obj.get("rejected_prompt") is not None:
-        rec.rejected_prompt = _messages(obj["rejected_prompt"], "rejected_prompt", "user")
+        rec.rejected_prompt = as_messages(obj["rejected_prompt"], "rejected_prompt", "user")
         _check_counts(rec.rejected_prompt, images, videos, "rejected_prompt")
     for key in ("scores", "factuality", "meta"):
         value = obj.get(key)

@@ -1,4 +1,4 @@
-"""The demo pipeline. Every step is an ordinary mmalign command, printed before it runs:
+"""The demo pipeline. Every step is a library call, printed as the mmalign command that does the same:
 
   eval synth-pope / synth-multi (before) -> data synth llava -> build-data mia -> train (DPO + NLL, LoRA)
   -> eval synth-pope / synth-multi (after), for each seed; then the demo report.
@@ -10,17 +10,15 @@ assets/demo/reader-llava; `mmalign demo --rebuild-base` (or a missing asset) bui
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from ..errors import MMAlignError
+from .steps import eval_step, mia_step, synth_llava_step, train_step
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "demo"
 ASSET_MODEL = ASSETS / "reader-llava"
-SFT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "tiny" / "sft_llava.yaml"  # base.build_base
 
 
 @dataclass(frozen=True)
@@ -52,17 +50,6 @@ class DemoSettings:
 QUICK = DemoSettings(questions=24, source_rows=24, replay=8, dpo_steps=2, dpo_batch=4, lora_r=4)
 
 
-def run(argv: list[str]) -> None:
-    """Run one mmalign command in-process, echoing it; a failure stops the demo (or the experiment
-    scripts that reuse this)."""
-    from ..cli.main import main
-
-    print(f"\n$ mmalign {' '.join(shlex.quote(a) for a in argv)}", flush=True)
-    code = main(argv)
-    if code != 0:
-        raise MMAlignError(f"step failed (exit {code}): mmalign {' '.join(argv)}")
-
-
 def base_model(out: Path, *, rebuild: bool = False, quick: bool = False) -> Path:
     """The shipped starting model, or one built under OUT/base (`rebuild`, or when the asset is missing)."""
     if not rebuild and (ASSET_MODEL / "config.json").is_file():
@@ -79,14 +66,7 @@ def base_model(out: Path, *, rebuild: bool = False, quick: bool = False) -> Path
 
 def evaluate(model: Path, out: Path, suites: Path, seed: int, s: DemoSettings) -> None:
     for suite in ("synth-pope", "synth-multi"):
-        data = suites / suite
-        args = ["eval", suite, "--model", str(model), "--out", str(out / suite), "--batch-size", str(s.batch_size),
-                "--max-new-tokens", "6"]
-        if not (data / "questions.jsonl").is_file():
-            args += ["--make-data", str(data), "--seed", str(seed), "--count", str(s.questions)]
-        else:
-            args += ["--data", str(data / "questions.jsonl")]
-        run(args)
+        eval_step(suite, model, out / suite, suites / suite, seed=seed, count=s.questions, batch_size=s.batch_size)
 
 
 def dpo_config(base: Path, pairs: Path, out: Path, seed: int, s: DemoSettings) -> Path:
@@ -111,12 +91,9 @@ def run_seed(base: Path, out: Path, seed: int, s: DemoSettings) -> Path:
     suites = out / "suites" / f"seed-{seed}"
     held_out = 1000 + seed  # questions never seen by SFT (seed 0) or pair building (seed)
     evaluate(base, root / "before", suites, held_out, s)
-    source = root / "source"
-    run(["data", "synth", "llava", "--out", str(source), "--seed", str(seed + 1), "--count", str(s.source_rows)])
-    run(["build-data", "mia", "--data", str(source / "llava.json"), "--root", str(source), "--model", str(base),
-         "--out", str(root / "pairs"), "--cell", "32", "--margin", "4", "--max-new-tokens", "8",
-         "--batch-size", str(s.batch_size), "--seed", str(seed), "--selector", s.selector, "--min-ppl", str(s.min_ppl),
-         "--formats", s.formats, "--replay", str(s.replay), *(["--open-only"] if s.open_only else []), "--no-progress"])
-    run(["train", str(dpo_config(base, root / "pairs", root / "dpo", seed, s)), "progress=false"])
+    source = synth_llava_step(root / "source", seed + 1, s.source_rows)
+    mia_step(source, base, root / "pairs", seed=seed, formats=s.formats, selector=s.selector, min_ppl=s.min_ppl,
+             replay=s.replay, open_only=s.open_only, batch_size=s.batch_size)
+    train_step(dpo_config(base, root / "pairs", root / "dpo", seed, s), ["progress=false"])
     evaluate(root / "dpo" / "final", root / "after", suites, held_out, s)
     return root

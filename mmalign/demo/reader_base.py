@@ -9,7 +9,7 @@ gives the tiny model both, in LLaVA's order, and is what `scripts/reference_prob
    (`data.synth.patch_text`): sequences of exactly two text images first, then 2-4 of them. The shape
    reference is only learnt in that order.
 2. Vision pretraining of a 64 px tower with 16 px patches and LLaVA-1.5's pad-to-square processing, on
-   scenes at full size and shrunk onto collage-like canvases (`base.pretrain_vision_tower`).
+   scenes at full size and shrunk onto collage-like canvases (`vision.pretrain_vision_tower`).
 3. Join: the text-trained decoder goes into the vision-pretrained LLaVA (`stages.join_decoder`).
 4. Captions in text: the decoder learns to repeat a text image's words ("Describe the image.").
 5. Projector alignment with the decoder frozen (LLaVA's stage 1) on image captions and single-image
@@ -26,8 +26,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import SFT_KINDS, pretrain_vision_tower
+from .vision import pretrain_vision_tower
 
+# Question kinds of the SFT data; a repeated kind is drawn more often: a yes/no answer depends on whether the
+# named object matches the image, an interaction the tiny model only learns after a long plateau, and the
+# extra examples shorten it.
+SFT_KINDS = ("colour", "shape", "exists", "object", "exists", "object")
 TWO_IMAGE_TEXT_SEED, TEXT_SEED, TEXT_CAPTION_SEED, IMAGE_CAPTION_SEED = 5, 0, 11, 12
 
 

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from statistics import mean
 
-from ..build.mia import SKIPPED_BEFORE_ANSWERING
 from ..io import write_json_atomic, write_text_atomic
+from ..pairs.mia import SKIPPED_BEFORE_ANSWERING
 
 FORMATS = ("sequence", "collage", "inset")
 # build-data names its formats after the augmentations; the suites after what the model sees.

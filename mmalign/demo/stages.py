@@ -1,4 +1,5 @@
-"""Training stages of the demo's starting model, each one `mmalign train` run on a written config.
+"""Training stages of the demo's starting model, each one `mmalign train` run (as a library call) on a
+written config.
 
 Used by `demo/reader_base.py` and by `scripts/reference_probe.py`.
 """
@@ -12,21 +13,19 @@ import yaml
 
 from ..data.synth.patch_text import text_record
 from ..io import read_jsonl, write_jsonl_atomic
+from .steps import train_step
 
 
 def train_stage(out: Path, model: Path, data: Path, root: Path | None, steps: int, batch: int, **extra) -> Path:
     """One `mmalign train` run with `loss: sft`, lr 1e-3 and 50 warm-up steps unless `extra` overrides
     them; the config is written beside `out` as `<out>.yaml`. Returns the final model folder."""
-    from .pipeline import run
-
     cfg = {"model": str(model), "data": str(data), "output_dir": str(out), "loss": {"name": "sft"},
            "learning_rate": 1e-3, "warmup_steps": 50, "per_device_batch_size": batch, "max_steps": steps,
            "max_length": 512, "seed": 0, "on_bad_record": "skip", **({"root": str(root)} if root else {}), **extra}
     out.parent.mkdir(parents=True, exist_ok=True)
     path = out.parent / f"{out.name}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    run(["train", str(path), "progress=false"])
-    return out / "final"
+    return train_step(path, ["progress=false"])
 
 
 def join_decoder(vision_model: Path, text_model: Path, out: Path) -> Path:

@@ -2,7 +2,9 @@
 
 Files (the official `data/` folder): `query/query_all.json` (`[{"id", "image", "query"}]`),
 `annotations.json` (indexed by id; generative items carry `truth`/`hallu` object lists,
-discriminative ones `truth`: "yes"|"no" and a `type`), `relation.json` (word associations) and
+discriminative ones `truth`: "yes"|"no" and a `type`; any type other than generative and the four
+named discriminative ones, e.g. the 689 items of type "relation", counts as relation, and any truth other
+than "yes" as "no", as in the official script), `relation.json` (word associations) and
 `safe_words.txt`. `data_path` is that folder or one query file inside `<data>/query/`; `root` is the
 image folder. Scoring needs `relation.json` and `safe_words.txt` only for generative questions; pass
 `data_path=` (the CLI does) or `association=`/`safe_words=` directly.
@@ -67,10 +69,12 @@ def read_questions(data_path: str | Path, root: str | Path | None = None) -> lis
             raise DataError(f"{where}: id {obj['id']!r} has no entry in {annotation_path}")
         if ann["type"] == "generative":
             subset, truth = "generative", {"truth": list(ann["truth"]), "hallu": list(ann.get("hallu", []))}
-        elif ann["type"] in DISCRIMINATIVE_SUBSETS:
-            subset, truth = DISCRIMINATIVE_SUBSETS[ann["type"]], {"truth": ann["truth"]}
         else:
-            raise DataError(f"{annotation_path}: id {obj['id']!r} has unknown type {ann['type']!r}")
+            # inference.py's final `else` counts every type it does not name (the real file has 689
+            # items of type "relation" beside "discriminative-relation") as a relation question, and
+            # every truth other than "yes" as "no".
+            subset = DISCRIMINATIVE_SUBSETS.get(ann["type"], "relation")
+            truth = {"truth": "yes" if ann["truth"] == "yes" else "no", "type": str(ann["type"])}
         questions.append(Question(id=str(obj["id"]), media=(media_path(image_root, obj["image"], where),),
                                   prompt=str(obj["query"]), truth=truth, subset=subset))
     return questions

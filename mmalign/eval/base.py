@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import DataError
+from ..io import numbered_jsonl
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,7 @@ def read_json_items(path: str | Path) -> list[tuple[int, Any]]:
     start = len(text) - len(text.lstrip())
     if text[start:start + 1] == "[":
         return _array_items(path, text, start)
-    items = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append((lineno, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{lineno}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-    return items
+    return list(numbered_jsonl(path))
 
 
 def _array_items(path: Path, text: str, start: int) -> list[tuple[int, Any]]:

@@ -10,10 +10,12 @@ and had no prompt).
 
 Scoring needs the synonym list (`synonyms=` a path or list of lines): one line per category,
 comma-separated, the category name first, then its synonyms, like the original `data/synonyms.txt`
-(the user supplies it). Words are lower-cased, tokenised, singularised, two-word phrases merged
-(synonyms with a space, plus the original's "baby/adult <animal>", "passenger jet/train" and
-"toilet seat" -> toilet), then mapped to categories. The original singularises with pattern.en; the
-default here is a small suffix rule (`simple_singular`); pass `singularize=` for another.
+(the user supplies it; lines split on ", " as the original does). Words are lower-cased, tokenised,
+singularised, the original's two-word phrases merged (its fixed list, "baby/adult <animal>",
+"passenger jet/train", "bow tie" -> tie, "toilet seat" -> toilet; other multi-word synonyms never match,
+as in the original), "seat" dropped when "toilet" is in the caption, then mapped to categories. The
+original tokenises with NLTK and singularises with pattern.en; here words are runs of letters and the
+default singulariser is a small suffix rule (`simple_singular`); pass `singularize=` for another.
 
 CHAIR_i = hallucinated object mentions / object mentions; CHAIR_s = captions with at least one
 hallucinated object / captions (percent, lower is better). `recall` = ground-truth categories
@@ -39,10 +41,20 @@ from .base import (
 )
 
 PROMPT = "Please describe this image in detail."
+# utils/chair.py's hard-coded rules: these two-word phrases are one word, qualifiers before an animal or
+# a vehicle are dropped (else "baby" fires "person"), and pattern.en singularises "glass" to "glas".
+_COCO_DOUBLE_WORDS = (
+    "motor bike", "motor cycle", "air plane", "traffic light", "street light", "traffic signal", "stop light",
+    "fire hydrant", "stop sign", "parking meter", "suit case", "sports ball", "baseball bat", "baseball glove",
+    "tennis racket", "wine glass", "hot dog", "cell phone", "mobile phone", "teddy bear", "hair drier",
+    "potted plant", "bow tie", "laptop computer", "stove top oven", "home plate", "train track",
+)
 _ANIMALS = ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "animal", "cub")
 DOUBLE_WORDS = {
+    **{w: w for w in _COCO_DOUBLE_WORDS},
     **{f"{age} {animal}": animal for age in ("baby", "adult") for animal in _ANIMALS},
-    "passenger jet": "jet", "passenger train": "train", "toilet seat": "toilet",
+    "passenger jet": "jet", "passenger train": "train",
+    "bow tie": "tie", "toilet seat": "toilet", "wine glas": "wine glass",
 }
 
 
@@ -62,21 +74,22 @@ def simple_singular(word: str) -> str:
 
 
 def load_synonyms(source: str | Path | Iterable[str]) -> dict[str, str]:
-    """{word or phrase: category} from a synonyms file (or its lines)."""
+    """{word or phrase: category} from a synonyms file (or its lines), read as utils/chair.py reads it.
+
+    A line is stripped and split on ", " (comma and one space), the category first. So, as in the
+    original, an entry after a double space (" cheesecake" in the real file's cake line) keeps its
+    leading space and never matches a word; blank lines and empty entries are passed over.
+    """
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
             raise DataError(f"{path}: synonyms file not found")
-        lines, name = path.read_text(encoding="utf-8").splitlines(), str(path)
+        lines = path.read_text(encoding="utf-8").splitlines()
     else:
-        lines, name = list(source), "synonyms"
+        lines = list(source)
     mapping: dict[str, str] = {}
-    for lineno, line in enumerate(lines, start=1):
-        words = [w.strip().lower() for w in line.split(",")]
-        if not line.strip():
-            continue
-        if not all(words):
-            raise DataError(f"{name}:{lineno}: empty entry in a synonyms line")
+    for line in lines:
+        words = [w for w in line.strip().split(", ") if w]
         for word in words:
             mapping[word] = words[0]
     return mapping
@@ -84,20 +97,20 @@ def load_synonyms(source: str | Path | Iterable[str]) -> dict[str, str]:
 
 def caption_objects(caption: str, synonyms: dict[str, str],
                     singularize: Callable[[str], str] = simple_singular) -> list[str]:
-    """The COCO category of every object mention in `caption`, in order, repeats kept."""
+    """The COCO category of every object mention in `caption`, in order, repeats kept (utils/chair.py)."""
     words = [singularize(w) for w in re.findall(r"[a-z]+", caption.lower())]
-    found, i = [], 0
+    merged, i = [], 0
     while i < len(words):
         pair = " ".join(words[i:i + 2])
-        pair = DOUBLE_WORDS.get(pair, pair)
-        if i + 1 < len(words) and pair in synonyms:
-            found.append(synonyms[pair])
+        if i + 1 < len(words) and pair in DOUBLE_WORDS:
+            merged.append(DOUBLE_WORDS[pair])
             i += 2
-            continue
-        if words[i] in synonyms:
-            found.append(synonyms[words[i]])
-        i += 1
-    return found
+        else:
+            merged.append(words[i])
+            i += 1
+    if "toilet" in merged and "seat" in merged:  # "the seat of the toilet" is not a chair
+        merged = [w for w in merged if w != "seat"]
+    return [synonyms[w] for w in merged if w in synonyms]
 
 
 def read_questions(data_path: str | Path, root: str | Path | None = None) -> list[Question]:

@@ -16,9 +16,15 @@ Two scoring modes, labelled in the output:
   without "no" -> yes, "no" without "yes" -> no, otherwise unknown = wrong) compared with
   `gt_answer`. This is VLMEvalKit's rule, not the official metric; numbers differ from GPT-judged ones.
 
-Metrics, in percent: aAcc (per question), fAcc (a figure counts when all its questions are right; VS
-questions without a figure excluded), qAcc (a question counts when it is right under every visual
-input, grouped by category, subcategory, set_id and question_id), overall and per category.
+Metrics, in percent, as the official `evaluation.py` / `utils.py` compute them, overall and per category:
+aAcc (per question), fAcc (a figure counts when all its questions are right; VS questions without a
+figure excluded), qAcc (a question counts when it is right under every visual input, grouped by
+category, subcategory, set_id and question_id), easy_aAcc / hard_aAcc (the leaderboard columns: the
+qAcc grouping restricted to visual_input 0/1 questions, resp. visual_input 2 questions), the yes/no
+bias (yes_no_pct_diff, yes_no_fp_ratio: official fractions times 100) and the figure consistency test
+(figure_inconsistent, figure_wrong, figure_score = mean share of right answers per figure). The
+failure analysis (LH / VI / Mixed) needs the official second GPT-4 prompt ("same"/"different") and is
+not computed.
 """
 
 from __future__ import annotations
@@ -98,25 +104,55 @@ def _is_correct_by_judge(question: Question, answer: str, judge: Callable[[str],
     prompt = JUDGE_PROMPT.format(question=question.prompt, reference=question.truth["gt_answer_details"],
                                  prediction=answer)
     verdict = parse_judgement(judge(prompt))
-    no_figure_vs = question.truth["category"] == "VS" and question.truth["visual_input"] == "0"
-    return verdict == "correct" or (verdict == "unclear" and no_figure_vs), verdict
+    return verdict == "correct" or (verdict == "unclear" and _no_figure_vs(question.truth)), verdict
+
+
+def _no_figure_vs(t: dict) -> bool:
+    # utils.py tests category VS and figure_id 0 (in the real file exactly the visual_input 0 questions).
+    return t["category"] == "VS" and t["figure_id"] == "0"
+
+
+def _all_right_share(groups: dict[tuple, bool]) -> float:
+    return 100 * safe_div(sum(groups.values()), len(groups))
 
 
 def _accuracies(questions: list[Question], correct: list[bool]) -> dict:
-    figures: dict[tuple, bool] = {}
+    """aAcc, fAcc, qAcc, easy/hard aAcc and the yes/no bias, as tianyi-lab/HallusionBench utils.py."""
+    figures: dict[tuple, list[bool]] = {}
     pairs: dict[tuple, bool] = {}
+    easy: dict[tuple, bool] = {}
+    hard: dict[tuple, bool] = {}
     for q, ok in zip(questions, correct):
         t = q.truth
-        if t["visual_input"] != "0":
-            key = (t["category"], t["subcategory"], t["set_id"], t["figure_id"])
-            figures[key] = figures.get(key, True) and ok
+        if not _no_figure_vs(t):  # get_eval_fig
+            figures.setdefault((t["category"], t["subcategory"], t["set_id"], t["figure_id"]), []).append(ok)
         key = (t["category"], t["subcategory"], t["set_id"], t["question_id"])
-        pairs[key] = pairs.get(key, True) and ok
+        pairs[key] = pairs.get(key, True) and ok  # get_eval_pair_all
+        # get_eval_pair_easy / _hard: the leaderboard's "easy aAcc" and "hard aAcc" are these per-group
+        # accuracies over the questions on original or no figures (easy) and on edited figures (hard).
+        split = hard if t["visual_input"] == "2" else easy
+        split[key] = split.get(key, True) and ok
+    all_right = [all(v) for v in figures.values()]
+    none_right = [not any(v) for v in figures.values()]
+    # yes_ratio_stats: the predicted answer is read back from correctness: yes when right about a "1"
+    # or wrong about a "0". Pct Diff = predicted-yes share - gold-yes share; FP Ratio = share of the
+    # wrong answers whose gold answer is "0" (i.e. a wrong "yes").
+    gold_yes = [t.truth["gt_answer"] == "1" for t in questions]
+    said_yes = [ok == gy for ok, gy in zip(correct, gold_yes)]
+    wrong_gold = [gy for ok, gy in zip(correct, gold_yes) if not ok]
     return {
         "aAcc": 100 * safe_div(sum(correct), len(correct)),
-        "fAcc": 100 * safe_div(sum(figures.values()), len(figures)),
-        "qAcc": 100 * safe_div(sum(pairs.values()), len(pairs)),
-        "n": len(correct),
+        "fAcc": 100 * safe_div(sum(all_right), len(figures)),
+        "qAcc": _all_right_share(pairs),
+        "easy_aAcc": _all_right_share(easy),
+        "hard_aAcc": _all_right_share(hard),
+        "yes_no_pct_diff": 100 * (safe_div(sum(said_yes), len(said_yes)) - safe_div(sum(gold_yes), len(gold_yes))),
+        "yes_no_fp_ratio": 100 * safe_div(sum(not gy for gy in wrong_gold), len(wrong_gold)),
+        "figure_inconsistent": 100 * safe_div(len(figures) - sum(all_right) - sum(none_right), len(figures)),
+        "figure_wrong": 100 * safe_div(sum(none_right), len(figures)),
+        "figure_score": 100 * safe_div(sum(sum(v) / len(v) for v in figures.values()), len(figures)),
+        "n": len(correct), "n_figures": len(figures), "n_question_groups": len(pairs),
+        "n_easy_groups": len(easy), "n_hard_groups": len(hard),
     }
 
 

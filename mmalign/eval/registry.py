@@ -13,7 +13,8 @@ BENCHMARKS: dict[str, Benchmark] = {
         pope.read_questions, pope.score, frozenset(), ("f1", "accuracy", "yes_ratio")),
     "videohallucer": Benchmark(
         "videohallucer", "VideoHallucer basic/hallucinated pairs; paired accuracy per subset",
-        videohallucer.read_questions, videohallucer.score, frozenset({"match"}), ("accuracy",)),
+        videohallucer.read_questions, videohallucer.score, frozenset({"match"}),
+        ("accuracy", "basic_accuracy", "halluc_accuracy", "yes_diff", "fp_ratio")),
     "amber": Benchmark(
         "amber", "AMBER discriminative (No = positive) and generative CHAIR/Cover/Hal/Cog",
         amber.read_questions, amber.score,
@@ -22,7 +23,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "hallusionbench": Benchmark(
         "hallusionbench", "HallusionBench aAcc/fAcc/qAcc; rule-based yes/no or judge mode",
         hallusionbench.read_questions, hallusionbench.score, frozenset({"mode", "judge", "judge_name"}),
-        ("aAcc", "fAcc", "qAcc")),
+        ("aAcc", "fAcc", "qAcc", "easy_aAcc", "hard_aAcc")),
     "mmhal": Benchmark(
         "mmhal", "MMHal-Bench 0-6 judge rating and hallucination rate (local judge)",
         mmhal.read_questions, mmhal.score, frozenset({"judge", "judge_name"}),

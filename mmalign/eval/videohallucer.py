@@ -6,17 +6,25 @@ Files: `<subset>/<subset>.json`, a JSON array of `{"basic": {"video", "question"
 folder holding the subset folders (then `root` defaults to it and videos are `<subset>/videos/...`).
 Each pair becomes two questions, "<subset>/<n>/basic" and "<subset>/<n>/hallucination".
 
-Each question uses its own record's video. (The official `evaluation_utils.py` passes the basic video
-for the hallucinated question too, which matters for semantic_detail, whose pairs use two videos.)
-Prompt, as the official inference: "{question}\nAnswer the question using 'yes' or 'no'.".
+Each question uses its own record's video, as the official `evaluation_utils.py` does since its
+2024-05-07 fix (commit 9789b84; before it, the hallucinated question was asked about the basic video,
+which matters for semantic_detail, whose pairs use two videos). Prompt, as the official inference:
+"{question}\nAnswer the question using 'yes' or 'no'.".
 
 Scoring (`cal_score`): a question is a hit when the expected answer matches the prediction. The
 current official rule is a case-insensitive whole-word regex search `\b(answer)\b`
 (`match="regex"`, default); an earlier revision compared the text before the first "." exactly,
 lower-cased (`match="first_sentence"`). Per subset: basic accuracy, hallucinated accuracy and the
 paired accuracy (both questions of a pair right), in percent. `overall` is the unweighted mean over
-the five main subsets present; `fact_detect`, if read, is reported with its Fact Score
-(basic+halluc)/2 but left out of the mean.
+the five main subsets present (the leaderboard's Overall); `fact_detect` (reported with its Fact
+Score (basic+halluc)/2) and `interaction` (the repository's extra subset), if read, are kept out of it.
+
+Bias (`evaluations/evaluation_bias.py`, pooled over the five main subsets, in `overall`; per subset as
+`evaluation_bias_sep.py`; only for subsets whose pairs are yes/no): with B = basic hit ("yes" found)
+and H = hallucinated hit ("no" found) per pair, n_yes = #B + #(B and not H), n_no = #H + #(H and not B),
+n = #(not B) + #(not H), fp = #(B and not H); yes_diff = (n_yes - pairs) / (2 pairs), no_diff =
+(n_no - pairs) / (2 pairs), fp_ratio = fp / n, halluc_score = fp / #B (the official script's quirky
+counting, kept as is); times 100 here.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from .base import (
 )
 
 SUBSETS = ("object_relation", "temporal", "semantic_detail", "external_factual", "external_nonfactual")
-EXTRA_SUBSETS = ("fact_detect",)
+EXTRA_SUBSETS = ("fact_detect", "interaction")
 PROMPT = "{question}\nAnswer the question using 'yes' or 'no'."
 SIDES = ("basic", "hallucination")
 
@@ -77,51 +85,73 @@ def read_questions(data_path: str | Path, root: str | Path | None = None) -> lis
                     media=(media_path(media_dirs[subset], record["video"], where),),
                     prompt=PROMPT.format(question=record["question"]),
                     truth={"answer": str(record["answer"]), "side": side, "pair": f"{subset}/{index}",
-                           "type": pair.get("type", "")},
+                           "type": pair.get("type", ""), "video": str(record["video"]),
+                           "question": str(record["question"])},
                     subset=subset,
                     media_type="video",
                 ))
     return unique_ids(questions, data_path)
 
 
+def bias(hits: list[tuple[bool, bool]]) -> dict:
+    """evaluation_bias.py's numbers for (basic hit, hallucinated hit) pairs, in percent."""
+    basic = sum(b for b, _ in hits)
+    fp = sum(b and not h for b, h in hits)
+    n_yes = basic + fp
+    n_no = sum(h for _, h in hits) + sum(h and not b for b, h in hits)
+    n = sum(not b for b, _ in hits) + sum(not h for _, h in hits)
+    pairs = len(hits)
+    return {
+        "yes_diff": 100 * safe_div(n_yes - pairs, 2 * pairs),
+        "no_diff": 100 * safe_div(n_no - pairs, 2 * pairs),
+        "fp_ratio": 100 * safe_div(fp, n),
+        "halluc_score": 100 * safe_div(fp, basic),
+    }
+
+
 def score(questions: list[Question], predictions: dict[str, str], match: str = "regex") -> dict:
     answers = answers_for(questions, predictions)
     pairs: dict[str, dict[str, bool]] = {}
     subset_of: dict[str, str] = {}
+    yes_no: dict[str, bool] = {}
     for question, answer in zip(questions, answers):
         hit = is_hit(answer, question.truth["answer"], match)
         pairs.setdefault(question.truth["pair"], {})[question.truth["side"]] = hit
         subset_of[question.truth["pair"]] = question.subset
-    subsets: dict[str, dict] = {}
+        expected = "yes" if question.truth["side"] == "basic" else "no"
+        yes_no[question.subset] = yes_no.get(question.subset, True) and question.truth["answer"] == expected
+    by_subset: dict[str, list[tuple[bool, bool]]] = {}
     incomplete = 0
     for pair_id, hits in pairs.items():
         if len(hits) < 2:  # only possible when unanswered questions were skipped
             incomplete += 1
             continue
-        s = subsets.setdefault(subset_of[pair_id], {"basic": 0, "halluc": 0, "paired": 0, "n_pairs": 0})
-        s["basic"] += hits["basic"]
-        s["halluc"] += hits["hallucination"]
-        s["paired"] += hits["basic"] and hits["hallucination"]
-        s["n_pairs"] += 1
+        by_subset.setdefault(subset_of[pair_id], []).append((hits["basic"], hits["hallucination"]))
     table = {}
-    for name, s in subsets.items():
+    for name, hits in by_subset.items():
+        n = len(hits)
         table[name] = {
-            "basic_accuracy": 100 * safe_div(s["basic"], s["n_pairs"]),
-            "halluc_accuracy": 100 * safe_div(s["halluc"], s["n_pairs"]),
-            "accuracy": 100 * safe_div(s["paired"], s["n_pairs"]),
-            "n_pairs": s["n_pairs"],
+            "basic_accuracy": 100 * safe_div(sum(b for b, _ in hits), n),
+            "halluc_accuracy": 100 * safe_div(sum(h for _, h in hits), n),
+            "accuracy": 100 * safe_div(sum(b and h for b, h in hits), n),
+            "n_pairs": n,
         }
-        if name in EXTRA_SUBSETS:
+        if yes_no[name]:
+            table[name].update(bias(hits))
+        if name == "fact_detect":
             table[name]["fact_score"] = (table[name]["basic_accuracy"] + table[name]["halluc_accuracy"]) / 2
-    main = [table[name] for name in SUBSETS if name in table]
-    overall = {m: safe_div(sum(t[m] for t in main), len(main))
+    main = [name for name in SUBSETS if name in table]
+    overall = {m: safe_div(sum(table[name][m] for name in main), len(main))
                for m in ("accuracy", "basic_accuracy", "halluc_accuracy")}
-    overall["n_pairs"] = sum(t["n_pairs"] for t in main)
+    pooled = [hit for name in main if yes_no[name] for hit in by_subset[name]]
+    if pooled:
+        overall.update(bias(pooled))
+    overall["n_pairs"] = sum(table[name]["n_pairs"] for name in main)
     return {
         "benchmark": "videohallucer",
-        "scoring": f"official rule (VideoHallucer cal_score, match={match})",
+        "scoring": f"official rule (VideoHallucer cal_score, match={match}; bias as evaluation_bias.py)",
         "overall": overall,
-        "overall_is": "unweighted mean over the main subsets present",
+        "overall_is": "unweighted mean over the main subsets present; bias pooled over their pairs",
         "subsets": table,
         "incomplete_pairs": incomplete,
     }

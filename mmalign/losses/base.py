@@ -8,7 +8,6 @@ in `needs`; the trainer supplies those extras by name and nothing more.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -115,10 +114,3 @@ def build_loss_from_config(spec: dict[str, Any] | str) -> Loss:
     name = spec.pop("name")
     return build_loss(name, **spec)
 
-
-def sequence_rewards(policy: torch.Tensor, ref: torch.Tensor | None) -> torch.Tensor:
-    """Log-ratio r = log pi - log pi_ref (or log pi alone when reference-free)."""
-    return policy if ref is None else policy - ref
-
-
-Builder = Callable[..., Loss]

@@ -7,11 +7,6 @@ from typing import Any
 import torch
 
 
-def as_float(x: torch.Tensor | None) -> torch.Tensor | None:
-    """Compute in float32 whatever the input precision (bf16 log-probs lose the small differences)."""
-    return None if x is None else x.float()
-
-
 def check_pair(name: str, policy_chosen: torch.Tensor, policy_rejected: torch.Tensor) -> None:
     """One chosen and one rejected per example, both `[B]`."""
     if policy_chosen.dim() != 1:

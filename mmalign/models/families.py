@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .adapter import ModelAdapter, Span, token_runs
 
 
-def _unwrap(model):
+def unwrap_model(model):
     """The transformers model under PEFT / DDP wrappers."""
     while True:
         if hasattr(model, "module") and isinstance(model.module, torch.nn.Module):
@@ -53,7 +51,7 @@ class LlavaAdapter(ModelAdapter):
         return spans
 
     def decoder_layers(self, model):
-        return _unwrap(model).model.language_model.layers
+        return unwrap_model(model).model.language_model.layers
 
 
 class QwenVLAdapter(ModelAdapter):
@@ -96,7 +94,7 @@ class QwenVLAdapter(ModelAdapter):
         return spans
 
     def decoder_layers(self, model):
-        return _unwrap(model).model.language_model.layers
+        return unwrap_model(model).model.language_model.layers
 
 
 class TextAdapter(ModelAdapter):
@@ -106,7 +104,7 @@ class TextAdapter(ModelAdapter):
     is_vision = False
 
     def decoder_layers(self, model):
-        return _unwrap(model).model.layers
+        return unwrap_model(model).model.layers
 
 
 ADAPTERS: dict[str, type[ModelAdapter]] = {
@@ -120,7 +118,3 @@ def adapter_for(config, processor) -> ModelAdapter:
     cls = ADAPTERS.get(getattr(config, "model_type", ""), TextAdapter)
     return cls(config, processor)
 
-
-def square_grid(n: int) -> tuple[int, int]:
-    side = int(math.isqrt(n))
-    return (side, side) if side * side == n else (1, n)

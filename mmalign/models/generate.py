@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..data.collate import PreferenceCollator, load_image
-from ..data.schema import PreferenceRecord, _messages
+from ..data.collate import load_image
+from ..data.prompts import PromptEncoder
+from ..data.schema import PreferenceRecord, as_messages
 
 
 @dataclass
@@ -31,7 +33,7 @@ def _prompt_and_media(record: Any, root: Path) -> tuple[list[dict], list[Image.I
             raise ValueError(f"record {record.id!r}: pass videos decoded (a dict with 'videos': [frames]), "
                              "so the caller chooses the frames")
     else:
-        prompt = _messages(record["prompt"], "prompt", "user")
+        prompt = as_messages(record["prompt"])
         images, videos = list(record.get("images") or []), list(record.get("videos") or [])
     loaded = [img.convert("RGB") if isinstance(img, Image.Image) else load_image(root, img) for img in images]
     return prompt, loaded, videos
@@ -68,8 +70,9 @@ def generate(
         from .families import adapter_for
 
         adapter = adapter_for(model.config, processor)
-    collator = PreferenceCollator(processor, adapter, Path(root))
-    tok = collator.tokenizer
+    encoder = PromptEncoder(processor, adapter)
+    root = Path(root)
+    tok = encoder.tokenizer
     records = list(records)
     if seed is not None:
         torch.manual_seed(seed)
@@ -82,13 +85,13 @@ def generate(
         chunk = records[start:start + batch_size]
         prompts, images, videos = [], [], []
         for rec in chunk:
-            prompt, imgs, clips = _prompt_and_media(rec, collator.root)
-            prompts.append(collator.prompt_text(prompt))
+            prompt, imgs, clips = _prompt_and_media(rec, root)
+            prompts.append(encoder.prompt_text(prompt))
             images += imgs
             videos += clips
         if videos and not takes_videos(processor):
             raise ValueError("this model's processor has no video input: show the frames as images instead")
-        enc = collator._encode_prompts(prompts, images, videos)
+        enc = encoder.encode_prompts(prompts, images, videos)
         inputs = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in enc.items()}
         kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": do_sample,
                                   "pad_token_id": tok.pad_token_id, "eos_token_id": list(dict.fromkeys(eos))}

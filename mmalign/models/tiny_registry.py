@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .tiny import TinyLlavaSpec, build_tiny_llava
 from .tiny_qwen import build_tiny_qwen2_vl

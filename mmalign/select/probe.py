@@ -19,7 +19,6 @@ import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -182,13 +181,13 @@ class AttentionProbe:
     def build_inputs(self, prompts: Sequence[Any], images: Sequence[Sequence[Image.Image]],
                      answers: Sequence[Sequence[int]]) -> tuple[dict[str, Any], list[list[int]]]:
         """Prompt (chat template, left-padded) + answer token ids (right-padded), and each answer's rows."""
-        from ..data.collate import PreferenceCollator, _pad
-        from ..data.schema import _messages
+        from ..data.prompts import PromptEncoder, pad_rows
+        from ..data.schema import as_messages
 
-        collator = PreferenceCollator(self.processor, self.adapter, Path("."))
-        texts = [collator.prompt_text(_messages(p, "prompt", "user")) for p in prompts]
-        enc = collator._encode_prompts(texts, [im for ims in images for im in ims])
-        ans_ids, ans_mask = _pad([list(a) for a in answers], collator.tokenizer.pad_token_id, left=False)
+        encoder = PromptEncoder(self.processor, self.adapter)
+        texts = [encoder.prompt_text(as_messages(p)) for p in prompts]
+        enc = encoder.encode_prompts(texts, [im for ims in images for im in ims])
+        ans_ids, ans_mask = pad_rows([list(a) for a in answers], encoder.pad_token_id, left=False)
         p_len = enc["input_ids"].shape[1]
         inputs = dict(enc)
         inputs["input_ids"] = torch.cat([enc["input_ids"], ans_ids], 1)

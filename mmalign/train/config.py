@@ -5,8 +5,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
+
+from ..config import apply_overrides, from_dict, read_yaml
 
 
 def _f(default: Any, help: str, **kw):
@@ -109,3 +113,9 @@ class TrainConfig:
     max_consecutive_nonfinite: int = _f(5, "stop after this many non-finite losses in a row (each is skipped)")
     report_to: Literal["none", "tensorboard", "wandb"] = _f("none", "extra metrics sink, when installed")
     progress: bool = _f(True, "show a progress bar")
+
+
+def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainConfig:
+    """The config in the YAML file `path` with `key=value` overrides applied, checked strictly: what
+    `mmalign train CONFIG key=value ...` trains."""
+    return from_dict(TrainConfig, apply_overrides(read_yaml(str(path)), list(overrides)))

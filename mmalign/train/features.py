@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from transformers.modeling_outputs import BaseModelOutputWithPooling
 
-from ..models.families import _unwrap
+from ..models.families import unwrap_model
 
 FEATURES_KEY = "image_features"  # precomputed mm_encoder_outputs (tower and projector frozen)
 TOWER_KEY = "vision_states"  # precomputed tower outputs, projector still to run (tower frozen only)
@@ -33,7 +33,7 @@ def _roots(prefixes: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _frozen(model, prefixes: tuple[str, ...]) -> bool:
-    params = [p for n, p in _unwrap(model).named_parameters() if n.startswith(prefixes)]
+    params = [p for n, p in unwrap_model(model).named_parameters() if n.startswith(prefixes)]
     return bool(params) and not any(p.requires_grad for p in params)
 
 
@@ -56,7 +56,7 @@ def compute_image_features(model, adapter, batch: dict[str, Any]) -> dict[str, B
     Only valid for a frozen tower and projector (the features carry no gradient); then they serve policy
     and reference alike (LoRA never adapts them, and a frozen copy's equal the policy's).
     """
-    inner = _unwrap(model).model
+    inner = unwrap_model(model).model
     out: dict[str, BaseModelOutputWithPooling] = {}
     if adapter.family == "llava" and batch.get("pixel_values") is not None:
         kw = {"image_sizes": batch["image_sizes"]} if batch.get("image_sizes") is not None else {}
@@ -89,7 +89,7 @@ def compute_tower_states(model, adapter, batch: dict[str, Any]) -> dict[str, Any
     """LLaVA: the frozen tower's selected hidden states for the batch's images, before the projector."""
     if adapter.family != "llava" or batch.get("pixel_values") is None:
         return None
-    inner = _unwrap(model).model
+    inner = unwrap_model(model).model
     sizes = batch.get("image_sizes")
     with _projector_off(inner):
         feats = inner.get_image_features(pixel_values=batch["pixel_values"], return_dict=True,
@@ -101,7 +101,7 @@ def project_tower_states(model, cached: dict[str, Any]) -> dict[str, BaseModelOu
     """`mm_encoder_outputs` from cached tower states through `model`'s own projector (with gradients when
     it trains), shaped exactly as LLaVA's get_image_features applies it: over the stacked [N, T, D]
     states, or over the concatenated [1, sum T, D] ones split back by image when the batch has sizes."""
-    projector = _unwrap(model).model.multi_modal_projector
+    projector = unwrap_model(model).model.multi_modal_projector
     states = cached["states"]
     if cached["image_sizes"] is None:
         feats = tuple(projector(torch.stack(states)))

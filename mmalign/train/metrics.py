@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..io import resume_jsonl, write_jsonl_atomic
+
 
 class MetricsLog:
     def __init__(self, path: Path, report_to: str = "none", resume: bool = False, config: dict | None = None):
@@ -31,14 +33,8 @@ class MetricsLog:
     def truncate_after(self, step: int) -> None:
         """On resume, drop logged steps after the checkpoint so the log has no duplicates."""
         self._fh.close()
-        kept = []
-        for line in self.path.read_text().splitlines():
-            try:
-                if json.loads(line).get("step", 0) <= step:
-                    kept.append(line)
-            except json.JSONDecodeError:
-                break  # a torn last line from the interrupted run
-        self.path.write_text("".join(line + "\n" for line in kept))
+        kept = [row for row in resume_jsonl(self.path) if row.get("step", 0) <= step]
+        write_jsonl_atomic(self.path, kept)
         self._fh = open(self.path, "a", encoding="utf-8")
 
     def log(self, row: dict) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from ..models.families import _unwrap
+from ..models.families import unwrap_model
 from .answer_pack import answer_logps, pack_answers, packed_attention_mask, packed_positions
 from .features import (
     FEATURES_KEY,
@@ -54,7 +54,7 @@ _ATTN_OK = (None, "eager", "sdpa")
 
 
 def _text_config(model):
-    cfg = _unwrap(model).config
+    cfg = unwrap_model(model).config
     return cfg.get_text_config(decoder=True) if hasattr(cfg, "get_text_config") else cfg
 
 
@@ -125,7 +125,7 @@ def _prompt_positions(model, adapter, batch: dict[str, Any]) -> torch.Tensor:
     if not has_media:  # the model itself uses plain positions for text-only prompts
         return text.unsqueeze(0).expand(3, -1, -1)
     extra = {k: batch[k] for k in ("second_per_grid_ts",) if batch.get(k) is not None}
-    pos, _ = _unwrap(model).model.get_rope_index(
+    pos, _ = unwrap_model(model).model.get_rope_index(
         ids, mm_token_type_ids=batch["prompt_mm_token_type_ids"], image_grid_thw=batch.get("image_grid_thw"),
         video_grid_thw=batch.get("video_grid_thw"), attention_mask=mask, **extra)
     return pos.masked_fill(mask.unsqueeze(0) == 0, 0)
@@ -146,7 +146,7 @@ def _mask_dtype(model) -> torch.dtype | None:
     """None for SDPA (boolean masks); eager attention adds the mask to its scores."""
     if getattr(_text_config(model), "_attn_implementation", None) == "sdpa":
         return None
-    return next(_unwrap(model).parameters()).dtype
+    return next(unwrap_model(model).parameters()).dtype
 
 
 def shared_prefix_logps(model, adapter, batch: dict[str, Any],

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from ..data.collate import _pad
+from ..data.prompts import pad_rows
 from ..errors import ConfigError, MMAlignError
 from ..losses import Loss, LossOutput
 from .logps import AnswerLogps
@@ -56,7 +56,7 @@ def attach_rejected_list(collator, records: Sequence, batch: dict[str, Any]) -> 
     rows = [collator.answer_ids(r.prompt, a) for r in records for a in (r.rejected_list or [])]
     if not rows:
         return batch
-    ids, mask = _pad(rows, collator.tokenizer.pad_token_id, left=False)
+    ids, mask = pad_rows(rows, collator.tokenizer.pad_token_id, left=False)
     device = batch["chosen_input_ids"].device
     return {**batch, LIST_IDS: ids.to(device), LIST_MASK: mask.to(device)}
 

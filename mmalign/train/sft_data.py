@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..build.llava_source import read_llava
+from ..data.llava_source import read_llava
 from ..errors import DataError
 from ..io import write_jsonl_atomic
 

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..data.reader import iter_jsonl
-from ..data.schema import RecordProblem
 from ..data.transforms import apply_transforms
-from ..errors import ConfigError, DataError
-from ..io import write_jsonl_atomic
+from ..errors import ConfigError
+from ..io import read_jsonl, write_jsonl_atomic
 
 
 def transform_file(source: Path, specs: list[dict], target: Path) -> Path:
     """Read `source`, run the transforms, write `target` (atomically). The source is never modified."""
-    rows = []
-    for lineno, obj in iter_jsonl(source):
-        if isinstance(obj, RecordProblem):
-            raise DataError(f"{source}:{lineno}: {obj.message}")
-        rows.append(obj)
+    rows = read_jsonl(source)
     try:
         out = apply_transforms(rows, specs)
     except ValueError as exc:

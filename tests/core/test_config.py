@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mmalign.cli.train import load_config
+from mmalign.train.config import load_train_config as load_config
 from mmalign.config import from_dict
 from mmalign.errors import ConfigError
 from mmalign.train.config import TrainConfig

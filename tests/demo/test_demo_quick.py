@@ -57,3 +57,33 @@ def test_rebuild_base_builds_the_reader_base_under_out(tmp_path, monkeypatch):
     image = json.loads((pipeline.ASSET_MODEL / "processor_config.json").read_text())["image_processor"]
     assert image["do_pad"] is True and image["size"] == {"shortest_edge": reader_base.ReaderRecipe().image_size}
     assert len(calls) == 1
+
+
+def test_quick_demo_prints_commands_that_redo_its_steps(tmp_path, capsys):
+    """The demo calls the library; the command lines it prints must do the same as those calls."""
+    import shlex
+
+    from mmalign.train.config import load_train_config
+
+    out = tmp_path / "demo"
+    assert cli(["demo", "--quick", "--out", str(out)]) == 0
+    commands = [shlex.split(line[len("$ mmalign "):]) for line in capsys.readouterr().out.splitlines()
+                if line.startswith("$ mmalign ")]
+    assert [c[0] for c in commands] == ["eval", "eval", "data", "build-data", "train", "eval", "eval"]
+    # data synth llava, rerun from its printed line elsewhere, writes the same file.
+    synth = commands[2]
+    source = tmp_path / "again"
+    synth[synth.index("--out") + 1] = str(source)
+    assert cli(synth) == 0
+    assert (source / "llava.json").read_bytes() == (out / "seed-0" / "source" / "llava.json").read_bytes()
+    # The printed train line resolves to the config the run wrote.
+    train = commands[4]
+    cfg = load_train_config(train[1], train[2:])
+    written = yaml.safe_load((out / "seed-0" / "dpo" / "config.yaml").read_text())
+    assert written["loss"] == yaml.safe_load(yaml.safe_dump(cfg.loss)) and written["max_steps"] == cfg.max_steps
+    # Every printed eval line parses with the eval command's own parser.
+    from mmalign.cli.eval import build_parser
+
+    for argv in (c for c in commands if c[0] == "eval"):
+        args = build_parser().parse_args(argv[1:])
+        assert args.model and args.out and (args.data or args.make_data)

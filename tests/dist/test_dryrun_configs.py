@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mmalign.cli.main import main
-from mmalign.cli.train import load_config
+from mmalign.train.config import load_train_config as load_config
 from mmalign.train.dryrun import dry_run
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

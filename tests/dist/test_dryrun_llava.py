@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mmalign.cli.train import load_config
+from mmalign.train.config import load_train_config as load_config
 from mmalign.train.dryrun import dry_run
 from mmalign.train.memory import GIB
 

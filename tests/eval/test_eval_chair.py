@@ -36,3 +36,16 @@ def test_chair_worked_by_hand(tmp_path):
     assert o["chair_s"] == pytest.approx(200 / 3)
     assert o["recall"] == pytest.approx(80)
     assert (o["mentions"], o["hallucinated_mentions"], o["n"]) == (7, 3, 3)
+
+
+def test_synonym_lines_and_phrases_as_the_original_chair_py():
+    # the original splits on ", ": "  cheesecake" after a double space keeps a space and never matches
+    mapping = load_synonyms(["cake,  cheesecake, cupcake", "chair, seat, stool", "toilet",
+                             "motorcycle, motor bike", "dining table, table", "wine glass", "tie, bow tie"])
+    assert "cheesecake" not in mapping and mapping["cupcake"] == "cake"
+    # "seat" is dropped when "toilet" is in the caption; "motor bike" and "bow tie" are merged phrases;
+    # "dining table" is not in the original's phrase list, so only "table" matches; "wine glasses" -> wine glass
+    caption = "A cheesecake, a cupcake, the seat of a toilet, motor bikes, a dining table, wine glasses, a bow tie."
+    assert caption_objects(caption, mapping) == [
+        "cake", "toilet", "motorcycle", "dining table", "wine glass", "tie"]
+    assert caption_objects("A seat and a stool.", mapping) == ["chair", "chair"]

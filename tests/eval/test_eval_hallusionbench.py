@@ -76,3 +76,25 @@ def test_judgement_parsing():
     assert parse_judgement("The answer is incorrect") == "incorrect"
     assert parse_judgement("Correct") == "correct"
     assert parse_judgement("not sure") == "unclear"
+
+
+def test_leaderboard_easy_hard_and_bias_as_official_utils(tmp_path):
+    answers = dict(ANSWERS, VS_chart_1_1_0="No, it is not")
+    m = score_predictions("hallusionbench", make_questions(tmp_path), answers)
+    # correct: [VD q0 fig0 T, VD q0 fig1 (edited, visual_input 2) T, VD q1 fig0 F, VS-0 F, VS q0 fig1 F]
+    o = m["overall"]
+    # get_eval_pair_easy (visual_input != 2), grouped by (category, subcategory, set_id, question_id):
+    # VD q0 {T}, VD q1 {F}, VS q0 {F, F} -> 1/3. get_eval_pair_hard (visual_input 2): VD q0 {T} -> 1/1
+    assert (o["easy_aAcc"], o["hard_aAcc"]) == pytest.approx((100 / 3, 100))
+    assert (o["n_easy_groups"], o["n_hard_groups"]) == (3, 1)
+    # yes_ratio_stats: gold yes [1, 0, 0, 1, 1] -> 3/5; said yes = (correct == gold yes) [1, 0, 1, 0, 0] -> 2/5;
+    # Pct Diff = 2/5 - 3/5 = -20; wrong answers' gold [0, 1, 1] -> FP Ratio = 1/3
+    assert o["yes_no_pct_diff"] == pytest.approx(-20)
+    assert o["yes_no_fp_ratio"] == pytest.approx(100 / 3)
+    # get_eval_fig (VS figure 0 left out): VD fig0 {T, F} inconsistent, VD fig1 {T} right, VS fig1 {F} wrong;
+    # score = mean share right = (1/2 + 1 + 0) / 3
+    assert (o["fAcc"], o["figure_inconsistent"], o["figure_wrong"]) == pytest.approx((100 / 3, 100 / 3, 100 / 3))
+    assert o["figure_score"] == pytest.approx(50)
+    # per category: VD easy groups q0 {T}, q1 {F} -> 50, hard q0 {T} -> 100; VS easy {F, F} -> 0, no hard
+    assert (m["subsets"]["VD"]["easy_aAcc"], m["subsets"]["VD"]["hard_aAcc"]) == pytest.approx((50, 100))
+    assert (m["subsets"]["VS"]["easy_aAcc"], m["subsets"]["VS"]["hard_aAcc"]) == pytest.approx((0, 0))

@@ -63,3 +63,14 @@ def test_eval_cli_reports_bad_predictions_as_data_error(tmp_path):
                           "--on-bad-record", "skip"]) == 0
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert m["missing_answers"] == 1 and m["bad_prediction_lines"] == {"missing_field": 1}
+
+
+def test_report_shows_the_new_official_metrics_after_the_headline():
+    from mmalign.eval.report import build_report, render_markdown
+
+    hb = {"benchmark": "hallusionbench", "overall": {"aAcc": 60.0, "fAcc": 50.0, "qAcc": 40.0, "easy_aAcc": 30.0,
+                                                     "hard_aAcc": 20.0, "yes_no_pct_diff": -20.0, "n": 5}}
+    report = build_report([("ckpt", hb)])
+    columns = report["benchmarks"]["hallusionbench"]["metrics"]
+    assert columns == ["aAcc", "fAcc", "qAcc", "easy_aAcc", "hard_aAcc", "yes_no_pct_diff"]
+    assert "| ckpt | 60.00 | 50.00 | 40.00 | 30.00 | 20.00 | -20.00 |" in render_markdown(report)

@@ -76,3 +76,34 @@ def test_skip_drops_incomplete_pairs(tmp_path):
     assert m["missing_answers"] == 1 and m["incomplete_pairs"] == 1
     assert "temporal" not in m["subsets"]
     assert m["overall"]["accuracy"] == pytest.approx(50)
+
+
+def test_bias_numbers_as_official_evaluation_bias(tmp_path):
+    m = score_predictions("videohallucer", make_dataset(tmp_path), ANSWERS)
+    # Per pair (B = "yes" found in the basic answer, H = "no" found in the hallucinated one):
+    # object_relation (T,T), (T,F); temporal (F,T). evaluation_bias.py pools the main subsets:
+    # n_yes = #B + #(B and not H) = 2 + 1 = 3; n_no = #H + #(H and not B) = 2 + 1 = 3;
+    # n = #not B + #not H = 1 + 1 = 2; fp = #(B and not H) = 1; 3 pairs.
+    # yes_diff = (3 - 3) / 6 = 0, no_diff = 0, fp_ratio = 1/2, halluc_score = fp / #B = 1/2
+    o = m["overall"]
+    assert (o["yes_diff"], o["no_diff"], o["fp_ratio"], o["halluc_score"]) == pytest.approx((0, 0, 50, 50))
+    # evaluation_bias_sep.py, per subset. object_relation: n_yes 3, n_no 1, n 1, fp 1 over 2 pairs ->
+    # yes_diff (3-2)/4 = 25, no_diff (1-2)/4 = -25, fp_ratio 1/1, halluc_score 1/2
+    r = m["subsets"]["object_relation"]
+    assert (r["yes_diff"], r["no_diff"], r["fp_ratio"], r["halluc_score"]) == pytest.approx((25, -25, 100, 50))
+    # temporal: n_yes 0, n_no 2, n 1, fp 0 over 1 pair -> -50, 50, 0; halluc_score 0/0 -> 0 (official: crash)
+    t = m["subsets"]["temporal"]
+    assert (t["yes_diff"], t["no_diff"], t["fp_ratio"], t["halluc_score"]) == pytest.approx((-50, 50, 0, 0))
+
+
+def test_interaction_subset_is_read_and_kept_out_of_the_mean(tmp_path):
+    make_dataset(tmp_path)
+    (tmp_path / "interaction").mkdir()
+    (tmp_path / "interaction" / "interaction.json").write_text(json.dumps([  # no "type", as in the repo
+        {"basic": {"video": "0.mp4", "question": "Doesn't he?", "answer": "yes"},
+         "hallucination": {"video": "0.mp4", "question": "Does he?", "answer": "no"}}]))
+    questions = BENCHMARKS["videohallucer"].read_questions(tmp_path, None)
+    answers = dict(ANSWERS, **{"interaction/0/basic": "yes", "interaction/0/hallucination": "no"})
+    m = score_predictions("videohallucer", questions, answers)
+    assert m["subsets"]["interaction"]["accuracy"] == pytest.approx(100)
+    assert m["overall"]["accuracy"] == pytest.approx(25)  # still (50 + 0) / 2

@@ -3,9 +3,9 @@ reloads, generate, and image spans checked against a hand-built batch."""
 
 import pytest
 import torch
+from helpers import tiny_config
 from PIL import Image
 
-from helpers import tiny_config
 from mmalign.data.synth import write_preference_pairs, write_text_pairs
 from mmalign.models import generate, load
 from mmalign.models.tiny_registry import TINY_BUILDERS

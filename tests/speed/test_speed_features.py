@@ -5,7 +5,7 @@ import torch
 from speed_kit import assert_grads_close, build_family, loss_plain_and_cached, records, setup, write_images
 
 from mmalign.losses import build_loss
-from mmalign.models.families import _unwrap
+from mmalign.models.families import unwrap_model
 from mmalign.train.prefix import (
     FEATURES_KEY,
     compute_image_features,
@@ -23,7 +23,7 @@ def paths(tmp_path_factory):
 
 
 def _tower(model, family):
-    inner = _unwrap(model).model
+    inner = unwrap_model(model).model
     return inner.vision_tower if family == "llava" else inner.visual
 
 
@@ -33,7 +33,7 @@ def test_cached_features_equal_the_models_own(paths, family):
     batch = collator(records())
     feats = compute_image_features(model, adapter, batch)["image"].pooler_output
     seen = {}
-    inner = _unwrap(model).model
+    inner = unwrap_model(model).model
     hook = inner.register_forward_hook(lambda m, a, out: seen.update(image=out.image_outputs))
     with torch.no_grad():
         model(input_ids=batch["prompt_input_ids"], attention_mask=batch["prompt_attention_mask"],

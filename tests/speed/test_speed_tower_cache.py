@@ -6,7 +6,7 @@ import torch
 from speed_kit import assert_grads_close, build_family, loss_plain_and_cached, records, setup, write_images
 
 from mmalign.losses import build_loss
-from mmalign.models.families import _unwrap
+from mmalign.models.families import unwrap_model
 from mmalign.train.features import TOWER_KEY, tower_frozen, vision_frozen
 from mmalign.train.prefix import FEATURES_KEY, with_image_features
 from mmalign.train.reference import AdapterDisabled, FrozenCopy
@@ -24,7 +24,7 @@ def _setup(paths, mode):
     """'full': tower frozen, projector and decoder train (the benchmark's setting); 'lora': LoRA on the
     decoder with the projector made trainable too."""
     model, adapter, collator, pad = setup(paths["llava"], paths["root"], "lora" if mode == "lora" else "full")
-    inner = _unwrap(model).model
+    inner = unwrap_model(model).model
     inner.vision_tower.requires_grad_(False)
     inner.multi_modal_projector.requires_grad_(True)
     return model, adapter, collator, pad
@@ -37,7 +37,7 @@ def test_tower_once_projector_per_model_equals_plain(paths, mode):
     reference = AdapterDisabled() if mode == "lora" else FrozenCopy(model)
     loss = build_loss("sigmoid", beta=0.1)
     batch = collator(records())
-    towers = [_unwrap(model).model.vision_tower] + ([] if mode == "lora" else [reference.model.model.vision_tower])
+    towers = [unwrap_model(model).model.vision_tower] + ([] if mode == "lora" else [reference.model.model.vision_tower])
     plain, cached = loss_plain_and_cached(model, reference, loss, adapter, batch, pad, towers, TOWER_KEY)
     assert plain[3] == 2 and cached[3] == 1  # one tower pass serves policy and reference
     torch.testing.assert_close(cached[0], plain[0], rtol=0, atol=1e-6)
@@ -53,7 +53,7 @@ def test_trainer_forward_uses_the_tower_cache(paths):
     model, adapter, collator, pad = _setup(paths, "full")
     batch = collator(records())
     seen = []
-    hook = _unwrap(model).model.vision_tower.register_forward_hook(lambda *a: seen.append(1))
+    hook = unwrap_model(model).model.vision_tower.register_forward_hook(lambda *a: seen.append(1))
     out, _ = compute_loss(model, FrozenCopy(model), build_loss("sigmoid", beta=0.1), PairForward(adapter, pad), batch)
     hook.remove()
     assert len(seen) == 1 and torch.isfinite(out.losses).all()

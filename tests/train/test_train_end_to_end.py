@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 import yaml
+from helpers import tiny_config
 
 from mmalign.cli.main import main as cli
 from mmalign.train.trainer import train
-from helpers import tiny_config
 
 
 def test_train_writes_outputs_and_metrics(tmp_path, tiny_llava_path, synth_pairs):

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from helpers import tiny_config
+
 from mmalign.cli.main import main as cli
 from mmalign.losses import available_losses
 from mmalign.train.trainer import train

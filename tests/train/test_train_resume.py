@@ -6,13 +6,12 @@ from typing import ClassVar
 
 import pytest
 import torch
+from helpers import tiny_config
 from safetensors.torch import load_file
 
 from mmalign.losses import Loss, LossOutput, register
 from mmalign.losses.base import _REGISTRY
 from mmalign.train.trainer import train
-
-from helpers import tiny_config
 
 
 def weights(folder):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mmalign.cli.main import main as cli
-from mmalign.cli.train import load_config
+from mmalign.train.config import load_train_config as load_config
 from mmalign.train.trainer import train
 from mmalign.train.video_sampler import build_pair_sampler
 

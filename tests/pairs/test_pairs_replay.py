@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from mmalign.build.llava_source import read_llava
-from mmalign.build.replay import is_yes_no
 from mmalign.cli.build_data import main
+from mmalign.data.llava_source import read_llava
 from mmalign.data.synth import write_llava_instructions
+from mmalign.pairs.replay import is_yes_no
 
 ARGS = ["--cell", "64", "--margin", "8", "--max-new-tokens", "6", "--batch-size", "4", "--no-progress", "--seed", "2"]
 

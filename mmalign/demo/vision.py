@@ -1,47 +1,21 @@
-"""The first demo model, built the way LLaVA-1.5 is built, in miniature; and vision pretraining.
+"""Vision pretraining for the demo's models: LLaVA starts from a pretrained CLIP; here the tiny CLIP tower
+learns the synthetic world's shape and colour labels (linear heads on mean-pooled patch features, dropped
+afterwards), optionally on scenes shrunk onto collage-like canvases.
 
-The demo now starts from `reader_base` (which reuses `pretrain_vision_tower` from here).
-
-1. A vision encoder trained first, on its own: LLaVA starts from a pretrained CLIP; here the tiny CLIP
-   tower learns the synthetic world's shape and colour labels (linear heads on mean-pooled patch
-   features, dropped afterwards).
-2. Supervised fine-tuning of the whole model (`loss: sft`) on single-image LLaVA-format instructions
-   (`configs/tiny/sft_llava.yaml`), with existence questions weighted up: a yes/no answer depends on
-   whether the named object matches the image, an interaction the tiny model only learns after a long
-   plateau, and the extra examples shorten it.
-
-`build_base` runs both; the result ships in `assets/demo/sft-llava` (docs/demo_findings.md, section 1, and
-the trainer benchmarks in docs/benchmarks.md use it).
+Used by `reader_base` (the demo's starting model) and by `scripts/video_experiment.py` (`fit_label_heads`).
+The first demo model, `assets/demo/sft-llava`, was this pretraining followed by `configs/tiny/sft_llava.yaml`
+(the commands are in that config's header).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from PIL import Image
 
 from ..data.synth.scenes import BACKGROUND, COLOURS, SHAPES, Scene, draw_scene, sample_scene
-
-# Question kinds of the SFT data; a repeated kind is drawn more often (see the module docstring).
-SFT_KINDS = ("colour", "shape", "exists", "object", "exists", "object")
-
-
-@dataclass(frozen=True)
-class BaseRecipe:
-    vision_steps: int = 3000
-    vision_batch: int = 32
-    vision_lr: float = 2e-3
-    sft_rows: int = 32768
-    sft_steps: int = 4000
-    sft_batch: int = 32
-    sft_lr: float = 1e-3
-    seed: int = 0
-
-
-QUICK_RECIPE = BaseRecipe(vision_steps=4, vision_batch=4, sft_rows=16, sft_steps=2, sft_batch=4)
 
 
 def fit_label_heads(encoder: torch.nn.Module, heads: torch.nn.ModuleDict, draw, pool, *, steps: int, batch: int,
@@ -119,20 +93,3 @@ def pretrain_vision_tower(model_dir: Path, out_dir: Path, *, steps: int, batch: 
     processor.save_pretrained(out_dir)
     return acc
 
-
-def build_base(out: Path, recipe: BaseRecipe = BaseRecipe()) -> Path:
-    """Build the demo's starting model under `out` (init/, vision/, sft-data/, sft/); returns the SFT model."""
-    from ..data.synth.world import write_llava_instructions
-    from ..models.tiny import TinyLlavaSpec, build_tiny_llava
-    from .pipeline import SFT_CONFIG, run
-
-    out = Path(out)
-    init = build_tiny_llava(out / "init", TinyLlavaSpec(seed=recipe.seed))
-    acc = pretrain_vision_tower(init, out / "vision", steps=recipe.vision_steps, batch=recipe.vision_batch,
-                                lr=recipe.vision_lr, seed=recipe.seed)
-    print(f"vision tower: held-out shape accuracy {acc['shape']:.3f}, colour {acc['colour']:.3f}", flush=True)
-    data = write_llava_instructions(out / "sft-data", seed=recipe.seed, count=recipe.sft_rows, kinds=SFT_KINDS)
-    run(["train", str(SFT_CONFIG), f"model={out / 'vision'}", f"data={data}", f"root={data.parent}",
-         f"output_dir={out / 'sft'}", f"max_steps={recipe.sft_steps}", f"per_device_batch_size={recipe.sft_batch}",
-         f"learning_rate={recipe.sft_lr}", f"seed={recipe.seed}"])
-    return out / "sft" / "final"

@@ -1,7 +1,8 @@
-"""Building preference data from instruction data: MIA-DPO (``build_mia``); video comes later."""
+"""Building preference pairs from instruction data: MIA-DPO (``build_mia``) and offline video pairs
+(``build_video_pairs``)."""
 
-from .llava_source import BAD_ROW_REASONS, BadRow, SourceRow, read_llava
-from .mia import MiaConfig, build_mia
+from ..data.llava_source import BAD_ROW_REASONS, BadRow, SourceRow, read_llava
+from .mia import MiaConfig, build_mia, summary_text
 from .plan import (
     COLLAGE_COUNTS,
     DEFAULT_PROPORTIONS,
@@ -18,4 +19,5 @@ __all__ = [
     "BAD_ROW_REASONS", "COLLAGE_COUNTS", "DEFAULT_PROPORTIONS", "FORMATS", "SEQUENCE_COUNTS",
     "BadRow", "MiaConfig", "Plan", "SourceRow",
     "assign_formats", "build_mia", "normalise_proportions", "parse_formats", "plan_rows", "read_llava",
+    "summary_text",
 ]

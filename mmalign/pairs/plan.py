@@ -16,8 +16,8 @@ from pathlib import Path
 from PIL import Image
 
 from ..augment import Augmented, grid_collage, pic_in_pic, sequence
+from ..data.llava_source import SourceRow
 from ..data.schema import resolve_media
-from .llava_source import SourceRow
 
 FORMATS = ("sequence", "grid_collage", "pic_in_pic")
 ALIASES = {"sequence": "sequence", "seq": "sequence", "collage": "grid_collage", "grid": "grid_collage",

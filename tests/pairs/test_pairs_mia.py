@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from mmalign.build import assign_formats, normalise_proportions
 from mmalign.cli.build_data import main
 from mmalign.data.reader import read_records
 from mmalign.data.synth import write_llava_instructions
+from mmalign.pairs import assign_formats, normalise_proportions
 
 ARGS = ["--cell", "64", "--margin", "8", "--max-new-tokens", "6", "--batch-size", "4", "--no-progress", "--seed", "2"]
 

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from mmalign.build import assign_formats, normalise_proportions, parse_formats, plan_rows, read_llava
 from mmalign.errors import DataError
+from mmalign.pairs import assign_formats, normalise_proportions, parse_formats, plan_rows, read_llava
 
 
 def _row(i, image="a.png", q="<image>\nWhat colour?", a="Red."):
@@ -72,7 +72,7 @@ def test_formats_and_proportions():
 
 
 def test_plan_counts_and_distractors(root):
-    from mmalign.build.llava_source import SourceRow
+    from mmalign.data.llava_source import SourceRow
 
     rows = [SourceRow(f"r{i}", f"img{i}.png", "<image>\nQ?", "A.", i) for i in range(40)]
     plans = plan_rows(rows, {"sequence": 0.5, "grid_collage": 0.3, "pic_in_pic": 0.2}, seed=3)

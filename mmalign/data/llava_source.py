@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ..augment import IMAGE_TOKEN
-from ..data.schema import RecordProblem, resolve_media
 from ..errors import DataError
+from ..io import MalformedLine, iter_jsonl
+from .schema import RecordProblem, resolve_media
 
 BAD_ROW_REASONS = ("malformed_json", "not_an_object", "no_id", "duplicate_id", "no_image", "missing_image",
                    "no_human_turn", "no_image_tag", "no_answer")
@@ -76,12 +77,8 @@ def _iter_values(path: Path) -> Iterator[tuple[int, Any]]:
     if text.lstrip().startswith("["):
         yield from _iter_json_list(text, path)
         return
-    for line, raw in enumerate(text.splitlines(), start=1):  # JSON lines
-        if raw.strip():
-            try:
-                yield line, json.loads(raw)
-            except json.JSONDecodeError as exc:
-                yield line, RecordProblem("malformed_json", f"malformed JSON ({exc.msg})")
+    for line, value in iter_jsonl(path):  # JSON lines
+        yield line, RecordProblem("malformed_json", value.message) if isinstance(value, MalformedLine) else value
 
 
 def _check(value: Any, root: Path, seen: set[str]) -> tuple[str, str, str, str]:

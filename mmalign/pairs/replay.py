@@ -13,9 +13,9 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..data.llava_source import SourceRow
 from ..io import read_jsonl, write_jsonl_atomic
-from .llava_source import SourceRow
-from .output import safe_name
+from .names import safe_name
 
 YES_NO = ("yes", "no")
 

@@ -13,32 +13,18 @@ reuses finished records (a torn last line is dropped).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
 
-from ..data.reader import iter_jsonl
+from ..data.reader import iter_record_lines
 from ..data.schema import RecordProblem, parse_record, resolve_media
 from ..data.synth.video import encode_mp4
 from ..data.video import load_clip
+from ..io import JsonlAppender, resume_jsonl
 from ..select.video import derive_seed, make_candidates
 
 DEFAULT_OFFLINE = ("reverse", "shuffle", "segment_shuffle", "flip", "random_resized_crop")
-
-
-def _done_ids(path: Path) -> set[str]:
-    if not path.is_file():
-        return set()
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    good = []
-    for line in lines:
-        try:
-            good.append(json.loads(line)["id"])
-        except (json.JSONDecodeError, KeyError):
-            break  # a torn last line
-    path.write_text("".join(lines[:len(good)]), encoding="utf-8")
-    return set(good)
 
 
 def build_video_pairs(data: str | Path, root: str | Path, out: str | Path, *, perturbations=DEFAULT_OFFLINE,
@@ -48,10 +34,10 @@ def build_video_pairs(data: str | Path, root: str | Path, out: str | Path, *, pe
     root, out = Path(root), Path(out)
     (out / "vid").mkdir(parents=True, exist_ok=True)
     target = out / name
-    done = _done_ids(target)
+    done = {row.get("id") for row in resume_jsonl(target)}
     counts: Counter = Counter()
-    with open(target, "a", encoding="utf-8") as fh:
-        for lineno, obj in iter_jsonl(Path(data)):
+    with JsonlAppender(target) as appender:
+        for lineno, obj in iter_record_lines(Path(data)):
             if limit and counts["written"] + counts["reused"] >= limit:
                 break
             try:
@@ -80,7 +66,6 @@ def build_video_pairs(data: str | Path, root: str | Path, out: str | Path, *, pe
             row = {**obj, "videos": chosen, "rejected_videos": rejected}
             row.pop("video", None)
             row["meta"] = {**(obj.get("meta") or {}), "video_perturbation": used, "video_frames": num_frames}
-            fh.write(json.dumps(row) + "\n")
-            fh.flush()
+            appender.write(row)
             counts["written"] += 1
     return target, counts

@@ -19,14 +19,13 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from ..augment import Augmented, corrupt
-from ..data.schema import _messages
-from ..io import write_json_atomic
+from ..data.llava_source import read_llava
+from ..data.schema import as_messages
+from ..io import JsonlAppender, resume_jsonl, write_json_atomic
 from ..select import AttentionProbe, Selector
-from .llava_source import read_llava
-from .output import JsonlAppender, read_resumable, safe_name
+from .names import safe_name
 from .plan import FORMATS, Plan, augment_plan, normalise_proportions, plan_rows
 from .replay import is_yes_no, write_replay
-
 
 # Drop reasons of rows the model never answers; every other drop reason is the selector's.
 SKIPPED_BEFORE_ANSWERING = ("no_distractors", "answer_too_long", "yes_no_answer", "bad_image")
@@ -60,7 +59,7 @@ def _record(plan: Plan, aug: Augmented, images: list[str], answer: str, decision
     return {
         "id": plan.row.id,
         "images": images,
-        "prompt": _messages(aug.prompt, "prompt", "user"),
+        "prompt": as_messages(aug.prompt, "prompt", "user"),
         "chosen": [{"role": "assistant", "content": [{"type": "text", "text": plan.row.answer}]}],
         "rejected": [{"role": "assistant", "content": [{"type": "text", "text": answer}]}],
         "meta": meta,
@@ -94,6 +93,16 @@ def summarise(progress: Sequence[dict], bad_rows: Sequence, proportions: dict[st
     }
 
 
+def summary_text(summary: dict, out: str | Path) -> str:
+    """What a finished build says: pairs per format, drops and bad rows by reason, the files written."""
+    per = ", ".join(f"{k}: {v}" for k, v in summary["pairs_per_format"].items())
+    drops = ", ".join(f"{k}: {v}" for k, v in summary["dropped"].items()) or "none"
+    bad = ", ".join(f"{k}: {v}" for k, v in summary["bad_rows"].items()) or "none"
+    replay = f"; {summary['replay']} replay rows" if summary["replay"] else ""
+    return (f"{summary['pairs']} pairs ({per}) from {summary['processed']} rows; dropped: {drops}; bad rows: {bad}"
+            f"{replay}\nwrote {Path(out) / 'pairs.jsonl'} and {Path(out) / 'summary.json'}")
+
+
 def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, config: MiaConfig = MiaConfig(),
               *, log=None) -> dict:
     """Run (or resume) a build into ``out``; returns the summary. ``model``: a path, or a
@@ -111,9 +120,9 @@ def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, c
     if config.limit is not None:
         plans = plans[:config.limit]
     pairs_path, progress_path = out / "pairs.jsonl", out / "progress.jsonl"
-    progress = read_resumable(progress_path)
+    progress = resume_jsonl(progress_path)
     done = {p["id"] for p in progress}
-    for rec in read_resumable(pairs_path):  # a pair written just before an interruption hit its progress line
+    for rec in resume_jsonl(pairs_path):  # a pair written just before an interruption hit its progress line
         if rec["id"] not in done:
             done.add(rec["id"])
             progress.append({"id": rec["id"], "format": rec["meta"]["format"], "kept": True, "reason": None})

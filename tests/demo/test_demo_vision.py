@@ -1,11 +1,11 @@
-"""The demo's starting model: vision pretraining changes only the tower; the quick rebuild chains it with SFT."""
+"""Vision pretraining changes only the tower and learns; shrunk scenes keep the object."""
 
 import hashlib
 
 import torch
 from safetensors.torch import load_file
 
-from mmalign.demo.base import QUICK_RECIPE, build_base, pretrain_vision_tower
+from mmalign.demo.vision import pretrain_vision_tower
 from mmalign.models import load
 
 
@@ -26,20 +26,13 @@ def test_vision_pretraining_changes_only_the_tower_and_learns(tmp_path, tiny_lla
     assert load(tmp_path / "vision").adapter.family == "llava"
 
 
-def test_quick_base_build_runs_vision_then_sft(tmp_path):
-    final = build_base(tmp_path / "base", QUICK_RECIPE)
-    assert final == tmp_path / "base" / "sft" / "final" and (final / "config.json").is_file()
-    assert (tmp_path / "base" / "vision" / "model.safetensors").is_file()
-    assert len((tmp_path / "base" / "sft" / "metrics.jsonl").read_text().splitlines()) == QUICK_RECIPE.sft_steps
-
-
 def test_shrunk_scene_is_the_plain_scene_at_full_scale_and_smaller_below():
     import random
 
     import numpy as np
 
     from mmalign.data.synth.scenes import Scene, draw_scene
-    from mmalign.demo.base import CANVASES, shrunk_scene
+    from mmalign.demo.vision import CANVASES, shrunk_scene
 
     def colours(img):
         return [tuple(p) for p in np.asarray(img).reshape(-1, 3)]
