@@ -42,15 +42,17 @@ def load_processor(name_or_path: str | Path, vision: bool):
     return tok
 
 
-def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, device: str | None = None) -> Loaded:
+def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, device: str | None = None,
+         attn_implementation: str | None = None) -> Loaded:
     """Load `name_or_path` (a local folder or a hub name) with its processor and adapter.
+    `attn_implementation` (sdpa, eager, ...) is passed to from_pretrained when given.
 
     Vision families (see `families.ADAPTERS`) load through AutoModelForImageTextToText and
     AutoProcessor; anything else through AutoModelForCausalLM and AutoTokenizer.
     """
     name = str(name_or_path)
     if (Path(name) / "adapter_config.json").is_file():
-        return _load_adapter(Path(name), dtype=dtype, device=device)
+        return _load_adapter(Path(name), dtype=dtype, device=device, attn_implementation=attn_implementation)
     try:
         config = AutoConfig.from_pretrained(name)
     except OSError as exc:
@@ -59,6 +61,8 @@ def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, de
     vision = getattr(config, "model_type", "") in ADAPTERS
     torch_dtype = DTYPES[dtype] if isinstance(dtype, str) else dtype
     kwargs: dict[str, Any] = {"dtype": torch_dtype} if torch_dtype is not None else {}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
     cls = AutoModelForImageTextToText if vision else AutoModelForCausalLM
     model = cls.from_pretrained(name, **kwargs)
     processor = load_processor(name, vision)
@@ -67,7 +71,7 @@ def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, de
     return Loaded(model, processor, adapter_for(model.config, processor))
 
 
-def _load_adapter(folder: Path, *, dtype, device) -> Loaded:
+def _load_adapter(folder: Path, *, dtype, device, attn_implementation=None) -> Loaded:
     """A LoRA folder written by `mmalign train`: its base, the adapter merged in, the saved processor."""
     import json
 
@@ -76,7 +80,7 @@ def _load_adapter(folder: Path, *, dtype, device) -> Loaded:
     base_path = json.loads((folder / "adapter_config.json").read_text()).get("base_model_name_or_path")
     if not base_path:
         raise MMAlignError(f"{folder}/adapter_config.json names no base model")
-    base = load(base_path, dtype=dtype)
+    base = load(base_path, dtype=dtype, attn_implementation=attn_implementation)
     model = PeftModel.from_pretrained(base.model, str(folder)).merge_and_unload()
     processor = load_processor(folder, base.adapter.is_vision)
     if device is not None:

@@ -1,11 +1,13 @@
-"""Answers packed side by side after their prompt, for the shared-prefix forward's answer pass.
+"""Answers packed side by side after their prompt, for the packed forward (one model call per micro-batch).
 
-Every answer of prompt row b (chosen, rejected, K more rejections) goes into row b of one [B, S*W]
-batch, slot s at columns [s*W, (s+1)*W), right-padded to W. One 4D attention mask lets a token see its
-prompt's real tokens and the earlier tokens of its own slot only, so each slot computes exactly what it
-would alone on the prompt's key/value cache. Against a batch of one row per answer (the prompt's cache
-gathered per row) this runs on the prompt's cache as it is: no copy of the cache per answer, and no
-scatter-add of cache gradients back onto prompt rows in the backward pass.
+Every answer of prompt row b (chosen, rejected, K more rejections) goes into row b after the prompt,
+slot s at columns P + [s*W, (s+1)*W), right-padded to W:
+
+    row:   [ prompt (P, left-padded) | slot 0 (W) | slot 1 (W) | ... | slot S-1 (W) ]
+
+One 4D attention mask (`packed_row_mask`) lets a prompt token see the prompt causally and an answer token
+see its prompt's real tokens and the earlier tokens of its own slot only, so each slot computes exactly
+what it would glued alone after its prompt, while the prompt and its media run once.
 """
 
 from __future__ import annotations
@@ -69,6 +71,31 @@ def packed_attention_mask(prompt_mask: torch.Tensor, packed: PackedAnswers,
     answer_part = (same_slot & causal)[None] & keys  # [B, S*W, S*W]
     prompt_part = prompt_mask.bool()[:, None, :].expand(b, s * w, prompt_mask.shape[1])
     allowed = torch.cat([prompt_part, answer_part], dim=2)[:, None]
+    if dtype is None:
+        return allowed
+    return torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(~allowed, torch.finfo(dtype).min)
+
+
+def packed_row_mask(prompt_mask: torch.Tensor, packed: PackedAnswers,
+                    dtype: torch.dtype | None = None) -> torch.Tensor:
+    """[B, 1, P+S*W, P+S*W] mask for one forward over `[prompt | slot 0 | ... | slot S-1]` rows: prompt
+    tokens attend causally to the prompt's real tokens, answer tokens as in `packed_attention_mask`.
+    Boolean (True = attend) for SDPA, additive in `dtype` (0 / most negative) for eager attention.
+
+    Every query attends at least to itself, so a pad position's attention row is never empty (an empty
+    row is NaN under softmax, and NaN times a zero gradient is still NaN in the backward pass).
+    """
+    b, p = prompt_mask.shape
+    n = packed.slots * packed.width
+    device = prompt_mask.device
+    pos = torch.arange(p, device=device)
+    causal = pos[None, :] <= pos[:, None]  # [P, P]
+    prompt_rows = causal[None] & prompt_mask.bool()[:, None, :]  # [B, P, P]
+    prompt_rows = torch.cat([prompt_rows, prompt_rows.new_zeros(b, p, n)], dim=2)
+    answer_rows = packed_attention_mask(prompt_mask, packed)[:, 0]  # [B, N, P+N]
+    allowed = torch.cat([prompt_rows, answer_rows], dim=1)
+    allowed |= torch.eye(p + n, dtype=torch.bool, device=device)[None]
+    allowed = allowed[:, None]
     if dtype is None:
         return allowed
     return torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(~allowed, torch.finfo(dtype).min)

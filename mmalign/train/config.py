@@ -87,6 +87,12 @@ class TrainConfig:
     num_epochs: float = _f(1.0, "passes over the data (fractions allowed)")
     max_steps: int = _f(-1, "optimiser steps; > 0 overrides num_epochs")
     seed: int = _f(42, "seed for weights of tiny models, data order and dropout")
+    scoring_backend: Literal["auto", "packed", "concatenated"] = _f(
+        "auto", "how answers are scored: packed (each prompt and its media once, every answer in the same "
+                "forward under a block mask), concatenated (prompt + answer per answer, TRL's layout), or auto "
+                "(packed wherever it can be expressed); the choice and its reason go to config.yaml")
+    attn_implementation: str = _f("", "the model's attention implementation (sdpa, eager, flex_attention, "
+                                      "flash_attention_2, ...); empty = the transformers default")
     precompute_ref: bool = _f(False, "compute reference log-probs for the whole dataset once before training "
                                      "(stored in OUTPUT_DIR/ref_logps, reused across epochs and restarts, rebuilt "
                                      "when model, data or processor change)")

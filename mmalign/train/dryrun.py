@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
+from .backend import choose_backend
 from .config import TrainConfig
 from .memory import ENGINES, Estimate, Shapes, Workload, estimate
 
@@ -52,6 +53,8 @@ class DryRun:
     workload: Workload
     memory: Estimate
     notes: list[str] = field(default_factory=list)
+    scoring_backend: str = ""
+    scoring_backend_reason: str = ""
 
 
 def resolve_model_dir(model: str, tmp: Path) -> Path:
@@ -201,8 +204,20 @@ def dry_run(cfg: TrainConfig, *, engine: str = "ddp", devices: int = 1, images: 
                     reference_copy=not cfg.lora.enabled and "reference" in needs and not cfg.precompute_ref,
                     vision_trains=vision_trains,
                     vision_patches=media * (4 if qwen else 1))
+    backend = choose_backend(cfg.scoring_backend, _family(kind), config.get_text_config(decoder=True), needs,
+                             bool(cfg.pair_sampler))
     return DryRun(cfg.model, str(model_dir), kind, total, trainable, vision, projector, lora, per_image,
-                  per_video, media, prompt_tokens + answer_tokens, tokens, shapes, work, estimate(shapes, work), notes)
+                  per_video, media, prompt_tokens + answer_tokens, tokens, shapes, work, estimate(shapes, work), notes,
+                  backend.name, backend.reason)
+
+
+def _family(kind: str) -> str:
+    """The adapter family the trainer would use for this model type (text for causal LMs)."""
+    from ..models.families import ADAPTERS
+
+    if kind in ADAPTERS:
+        return ADAPTERS[kind].family
+    return kind if kind in EXTRA_PREFIXES else "text"  # a vision family without an adapter is no text LM
 
 
 def _adapter_families() -> set[str]:
@@ -227,6 +242,7 @@ def report(d: DryRun, cfg: TrainConfig) -> str:
          f"micro-batch {cfg.per_device_batch_size} pairs ({w.sequences} sequences), accumulation "
          f"{cfg.gradient_accumulation_steps}, global batch {batch} pairs, "
          f"gradient checkpointing {'on' if w.gradient_checkpointing else 'off'}"),
+        f"scoring         {d.scoring_backend} ({d.scoring_backend_reason})",
         "memory/device   (estimate; formulas in docs/scaling.md)",
     ]
     for key in ("weights", "reference", "gradients", "optimizer", "activations", "total"):

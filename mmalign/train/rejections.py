@@ -4,8 +4,9 @@ paired with `chosen`.
 Each (chosen, rejection) pair gets the loss's ordinary pair loss, and a prompt's loss is the mean over its
 K rejections. Summed over a batch of B prompts and scaled by 1/B, as the trainer does, that is the mean
 over the B*K pairs: the update of a pairwise trainer given the same pairs written out one per line in one
-batch. The shared-prefix forward runs the prompt and media once and all K+1 answers side by side; the
-plain forward (checkpointing, DDP, other families) runs chosen + rejected, then once per extra rejection.
+batch. The packed forward runs the prompt and media once and all K+1 answers side by side in one model
+call; the concatenated backend (families that cannot pack) runs chosen + rejected, then once per extra
+rejection.
 
 Batch keys: `rejected_list_input_ids` / `rejected_list_attention_mask` [B*(K-1), A], prompt-major,
 the answers after `rejected`. Only pairwise losses (needs within reference and lengths) can be spread

@@ -7,10 +7,10 @@ from typing import Any
 import torch
 
 from ..losses import Loss, LossOutput
-from .logps import AnswerLogps
-from .prefix import pair_forward, with_image_features
+from .logps import AnswerLogps, concatenated_forward
+from .prefix import prefix_forward, with_image_features
 from .reference import reference_logps
-from .rejections import LIST_MASK, pairwise_loss
+from .rejections import LIST_IDS, LIST_MASK, pairwise_loss, plain_with_list
 
 
 def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
@@ -34,22 +34,26 @@ def loss_extras(loss: Loss, policy: AnswerLogps, batch: dict[str, Any]) -> dict[
 
 
 class PairForward:
-    """Computes policy and reference answer log-probs for a preference batch: the shared-prefix forward
-    (prompt and images once per pair) where the family and batch allow it, the plain one otherwise."""
+    """Computes policy and reference answer log-probs for a preference batch with the run's scoring backend
+    (`backend.choose_backend`, decided once at setup): the packed forward, or the concatenated one."""
 
-    def __init__(self, adapter, pad_id: int):
+    def __init__(self, adapter, pad_id: int, backend: str = "packed"):
         self.adapter = adapter
         self.pad_id = pad_id
+        self.backend = backend
 
     def __call__(self, model, batch) -> AnswerLogps:
-        return pair_forward(model, self.adapter, batch, self.pad_id)
+        if self.backend == "packed":
+            return prefix_forward(model, self.adapter, batch, self.pad_id)
+        if LIST_IDS in batch:
+            return plain_with_list(lambda b: concatenated_forward(model, self.adapter, b, self.pad_id), batch)
+        return concatenated_forward(model, self.adapter, batch, self.pad_id)
 
 
 def compute_loss(policy, reference, loss: Loss, forward: PairForward, batch) -> tuple[LossOutput, AnswerLogps]:
     # With a frozen vision tower its output is computed once and shared by policy and reference.
-    adapter = getattr(forward, "adapter", None)  # plain callables (tests, custom forwards) skip the cache
-    if adapter is not None:
-        batch = with_image_features(policy, adapter, batch)
+    if getattr(forward, "backend", None) == "packed":  # plain callables (tests, custom forwards) skip the cache
+        batch = with_image_features(policy, forward.adapter, batch)
     pol = forward(policy, batch)
     ref = None
     if "reference" in loss.needs and "ref_chosen_logps" not in batch:

@@ -25,6 +25,7 @@ from ..io import write_json_atomic, write_text_atomic
 from ..losses import build_loss_from_config
 from ..models.load import load
 from . import checkpoint as ckpt
+from .backend import choose_backend, decoder_config
 from .config import TrainConfig
 from .evaluate import reward_accuracy
 from .metrics import MetricsLog
@@ -97,7 +98,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     model_path = resolve_model_path(cfg, output_dir) if main else None
     accelerator.wait_for_everyone()
     model_path = model_path or resolve_model_path(cfg, output_dir)
-    loaded = load(model_path)
+    loaded = load(model_path, attn_implementation=cfg.attn_implementation or None)
     train_file, root, eval_file = resolve_data(cfg, output_dir)
     collator = PreferenceCollator(loaded.processor, loaded.adapter, root, max_length=cfg.max_length,
                                   needs=loss_fn.needs, num_frames=cfg.video_frames, video_backend=cfg.video_backend,
@@ -121,7 +122,11 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     model, reference = build_policy_and_reference(loaded.model, loaded.adapter, cfg)
     if isinstance(getattr(reference, "model", None), torch.nn.Module):
         reference.model.to(accelerator.device)
-    forward = PairForward(loaded.adapter, collator.tokenizer.pad_token_id)
+    backend = choose_backend(cfg.scoring_backend, loaded.adapter.family, decoder_config(model),
+                             loss_fn.needs, bool(cfg.pair_sampler))
+    if main:
+        print(f"scoring backend: {backend.name} ({backend.reason})")
+    forward = PairForward(loaded.adapter, collator.tokenizer.pad_token_id, backend.name)
     ref_table = None
     if cfg.precompute_ref and cfg.pair_sampler:
         raise MMAlignError("precompute_ref cannot be used with a pair_sampler (its rejections change every step)")
@@ -157,7 +162,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     if main:
         total, trainable = count_parameters(unwrapped)
         resolved = {**to_dict(cfg), "model": cfg.model, "resolved_model_path": model_path,
-                    "parameters": {"total": total, "trainable": trainable}, "world_size": accelerator.num_processes}
+                    "parameters": {"total": total, "trainable": trainable}, "world_size": accelerator.num_processes,
+                    "scoring_backend": backend.name, "scoring_backend_reason": backend.reason}
         if collator.video_backend:
             resolved["video_backend_used"] = collator.video_backend
         write_text_atomic(output_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))

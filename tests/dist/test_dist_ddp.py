@@ -4,6 +4,7 @@ accumulation: same logged metrics, same final weights; a 2-process checkpoint re
 from __future__ import annotations
 
 import pytest
+import yaml
 from dist_helpers import assert_same_metrics, assert_same_weights, metrics, run_train, write_config
 
 
@@ -25,6 +26,9 @@ def test_two_processes_match_one_with_double_accumulation(tmp_path, tiny_llava_p
     assert_same_metrics(metrics(two), metrics(one))
     assert_same_weights(two / "final", one / "final")
     assert (two / "checkpoint-2" / "trainer_state.pt").is_file()
+    # The packed forward (one model call per micro-batch) is the path under DDP too.
+    written = yaml.safe_load((two / "config.yaml").read_text())
+    assert written["world_size"] == 2 and written["scoring_backend"] == "packed"
 
     if variant == "full":
         # Resume the 2-process checkpoint in 1 process (accumulation 2 keeps the global batch).

@@ -11,9 +11,9 @@ from speed_kit import (
     write_images,
 )
 
-from mmalign.train.answer_pack import pack_answers, packed_attention_mask
+from mmalign.train.answer_pack import pack_answers, packed_attention_mask, packed_row_mask
 from mmalign.train.logps import concatenated_forward
-from mmalign.train.prefix import prefix_forward, shared_prefix_logps
+from mmalign.train.prefix import shared_prefix_logps
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,15 @@ def test_pack_slots_and_mask():
     assert row0[1, 2:2 + 3].tolist() == [True, True, False]  # causal inside a slot
     additive = packed_attention_mask(prompt_mask, packed, torch.float32)
     assert torch.equal(additive == 0, m)
+    # The whole row [prompt | slot 0 | slot 1]: the prompt is causal over its real tokens and sees no
+    # answer; answer rows are the answer pass's mask; every position sees at least itself.
+    full = packed_row_mask(prompt_mask, packed)[:, 0]  # [3, 8, 8]
+    assert full.shape == (3, 8, 8)
+    assert torch.equal(full[:, 2:], m[:, 0] | torch.eye(8, dtype=torch.bool)[2:])
+    assert full[0, :2, :2].tolist() == [[True, False], [False, True]]  # pad sees itself only; token 1 not the pad
+    assert full[1, :2, :2].tolist() == [[True, False], [True, True]]
+    assert not full[:, :2, 2:].any()
+    assert torch.equal(packed_row_mask(prompt_mask, packed, torch.float32) == 0, packed_row_mask(prompt_mask, packed))
 
 
 @pytest.mark.parametrize("family", ["llava", "text"])
@@ -70,18 +79,3 @@ def test_uneven_answers_per_prompt(paths):
     # prompt 2 scored record 0's chosen answer
     torch.testing.assert_close(got[2][0], swapped.chosen[2:], rtol=0, atol=1e-4)
     assert got[2][1].tolist() == [float(batch["chosen_attention_mask"][0].sum())]
-
-
-@pytest.mark.parametrize("family", ["llava", "text"])
-def test_prompt_pass_runs_the_last_layers_tail_on_the_last_position_only(paths, family):
-    model, adapter, collator, pad = setup(paths[family], paths["root"], "full")
-    batch = collator(records(vision=family == "llava"))
-    last = adapter.decoder_layers(model)[-1]
-    widths = []
-    hook = last.mlp.register_forward_hook(lambda m, args, out: widths.append((args[0].shape[1], out.shape[1])))
-    prefix_forward(model, adapter, batch, pad)
-    hook.remove()
-    prompt_width = batch["prompt_input_ids"].shape[1]
-    assert widths[0] == (1, 1)  # prompt pass: one position in, padded back to the prompt's width outside
-    assert widths[1][0] == widths[1][1] > 1  # answer pass: every position
-    assert prompt_width > 1 and not hasattr(last.mlp, "_mmalign_width")

@@ -9,9 +9,8 @@ from speed_kit import build_family, records, setup, write_images, write_jsonl
 from mmalign.data import read_records
 from mmalign.losses import build_loss
 from mmalign.train.precompute import attach_reference, precompute_reference, reference_fingerprint
-from mmalign.train.prefix import pair_forward
 from mmalign.train.reference import AdapterDisabled, reference_logps
-from mmalign.train.step import compute_loss
+from mmalign.train.step import PairForward, compute_loss
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +26,7 @@ class Counting:
 
     def __call__(self, model, batch):
         self.calls += 1
-        return pair_forward(model, self.adapter, batch, self.pad)
+        return PairForward(self.adapter, self.pad)(model, batch)
 
 
 def _fingerprint(path, data, recs, root):

@@ -15,14 +15,12 @@ from speed_kit import (
 from mmalign.losses import build_loss
 from mmalign.train.logps import concatenated_forward
 from mmalign.train.prefix import (
-    checkpointing_active,
-    pair_forward,
     prefix_forward,
     shares_prompt,
     supports_prefix_sharing,
 )
 from mmalign.train.reference import AdapterDisabled, FrozenCopy, reference_logps
-from mmalign.train.step import compute_loss
+from mmalign.train.step import PairForward, compute_loss
 
 
 @pytest.fixture(scope="module")
@@ -95,22 +93,44 @@ def test_k_rejections_share_one_prompt_pass(paths, family):
         torch.testing.assert_close(got.rejected, got.rejected_list[:, 0], rtol=0, atol=1e-5)
 
 
-def test_gradient_checkpointing_falls_back_to_plain(paths):
-    model, adapter, collator, pad = setup(paths["llava"], paths["root"], "full")
+@pytest.mark.parametrize("mode", ["full", "lora"])
+def test_gradient_checkpointing_keeps_the_packed_forward(paths, mode):
+    """Under checkpointing the policy's language model runs once per micro-batch on rows of prompt + all
+    answers, and log-probs and gradients equal the plain forward's."""
+    model, adapter, collator, pad = setup(paths["llava"], paths["root"], mode)
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.train()
     batch = collator(records())
-    assert checkpointing_active(model)
-    got = pair_forward(model, adapter, batch, pad)
+    widths = []
+    hook = adapter.decoder_layers(model)[0].register_forward_hook(lambda m, a, o: widths.append(a[0].shape))
+    got = PairForward(adapter, pad, "packed")(model, batch)
     (got.chosen - got.rejected).sum().backward()
+    hook.remove()
     g_pair = grads(model)
+    b, p = batch["prompt_input_ids"].shape
+    answer_width = max(batch["chosen_input_ids"].shape[1], batch["rejected_input_ids"].shape[1])
+    # One call (recomputation in the backward runs the layer again: count the forward before backward
+    # only), on B rows of prompt + two answer slots; the plain forward would be 2B rows of prompt + answer.
+    assert widths[0][:2] == (b, p + 2 * answer_width)
+    assert sum(w[0] == 2 * b for w in widths) == 0
     want = concatenated_forward(model, adapter, batch, pad)
     (want.chosen - want.rejected).sum().backward()
     torch.testing.assert_close(got.chosen, want.chosen, rtol=0, atol=1e-5)
+    torch.testing.assert_close(got.rejected, want.rejected, rtol=0, atol=1e-5)
     assert_grads_close(g_pair, grads(model))
-    with torch.no_grad():  # the reference has no backward: the prefix is shared even with checkpointing on
-        assert not checkpointing_active(model)
-        torch.testing.assert_close(pair_forward(model, adapter, batch, pad).chosen, want.chosen.detach(),
-                                   rtol=0, atol=1e-4)
+
+
+def test_changing_one_answer_leaves_the_others_unchanged(paths):
+    model, adapter, collator, pad = setup(paths["llava"], paths["root"], "full")
+    batch = collator(records())
+    with torch.no_grad():
+        before = prefix_forward(model, adapter, batch, pad)
+        ids = batch["rejected_input_ids"].clone()
+        ids[0, 0] = (ids[0, 0] + 1) % 50  # another token in record 0's rejected answer
+        after = prefix_forward(model, adapter, {**batch, "rejected_input_ids": ids}, pad)
+    torch.testing.assert_close(after.chosen, before.chosen, rtol=0, atol=1e-6)
+    torch.testing.assert_close(after.rejected[1:], before.rejected[1:], rtol=0, atol=1e-6)
+    assert not torch.isclose(after.rejected[0], before.rejected[0])
 
 
 def test_support_and_dispatch(paths):
