@@ -59,7 +59,7 @@ def _add_mia(sub) -> None:
 def _run_mia(args) -> int:
     from ..models import load
     from ..pairs import MiaConfig, build_mia, parse_formats, summary_text
-    from ..select import PostFilter, RandomSelector, Selector
+    from ..select import build_selector
 
     try:
         formats = parse_formats(args.formats)
@@ -69,13 +69,13 @@ def _run_mia(args) -> int:
         raise MMAlignError(f"--proportions has {len(args.proportions)} values for {len(formats)} formats")
     if args.batch_size < 1 or (args.limit is not None and args.limit < 0) or args.replay < 0:
         raise MMAlignError("--batch-size must be >= 1, and --limit and --replay >= 0")
-    post = PostFilter(min_ppl=None if args.min_ppl < 0 else args.min_ppl, max_length_ratio=args.max_length_ratio,
-                      min_edit_distance=args.min_edit_distance)
     config = MiaConfig(formats=formats, proportions=args.proportions, seed=args.seed, limit=args.limit,
                        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, layer=args.layer,
                        corrupt=not args.no_corrupt, cell=args.cell, margin=args.margin,
                        progress=not args.no_progress, open_only=args.open_only, replay=args.replay,
-                       selector=Selector(post=post) if args.selector == "attention" else RandomSelector(seed=args.seed))
+                       selector=build_selector(args.selector, seed=args.seed, min_ppl=args.min_ppl,
+                                               max_length_ratio=args.max_length_ratio,
+                                               min_edit_distance=args.min_edit_distance))
     root = Path(args.root) if args.root else Path(args.data).parent
     loaded = load(args.model, dtype=args.dtype, device=args.device)
     try:

@@ -69,18 +69,17 @@ def mia_step(data: Path, model: Path, out: Path, *, seed: int, formats: str, sel
     """`mmalign build-data mia` with the demo's settings (images under the data file's folder); returns the
     build summary."""
     from ..pairs import MiaConfig, build_mia, parse_formats, summary_text
-    from ..select import PostFilter, RandomSelector, Selector
+    from ..select import build_selector
 
     announce(["build-data", "mia", "--data", str(data), "--root", str(data.parent), "--model", str(model),
               "--out", str(out), "--cell", str(cell), "--margin", str(margin), "--max-new-tokens",
               str(max_new_tokens), "--batch-size", str(batch_size), "--seed", str(seed), "--selector", selector,
               "--min-ppl", str(min_ppl), "--formats", formats, "--replay", str(replay),
               *(["--open-only"] if open_only else []), "--no-progress"])
-    post = PostFilter(min_ppl=None if min_ppl < 0 else min_ppl, max_length_ratio=None, min_edit_distance=None)
     config = MiaConfig(formats=parse_formats(formats), seed=seed, batch_size=batch_size,
                        max_new_tokens=max_new_tokens, cell=cell, margin=margin, progress=False,
                        open_only=open_only, replay=replay,
-                       selector=Selector(post=post) if selector == "attention" else RandomSelector(seed=seed))
+                       selector=build_selector(selector, seed=seed, min_ppl=min_ppl))
     summary = build_mia(data, data.parent, model, out, config)
     print(summary_text(summary, out))
     return summary

@@ -1,5 +1,5 @@
 """Building preference pairs from instruction data: MIA-DPO (``build_mia``) and offline video pairs
-(``build_video_pairs``)."""
+(``pairs.video.build_video_pairs``, imported from there: it pulls in the video codecs)."""
 
 from ..data.llava_source import BAD_ROW_REASONS, BadRow, SourceRow, read_llava
 from .mia import MiaConfig, build_mia, summary_text

@@ -19,14 +19,14 @@ from .ratio import (
     pip_ratio,
     sequence_ratio,
 )
-from .selector import DROP_REASONS, Decision, RandomSelector, Selector, same_answer
+from .selector import DROP_REASONS, SELECTORS, Decision, RandomSelector, Selector, build_selector, same_answer
 from .thresholds import INCLUSIVE, THRESHOLDS, is_rejection, threshold_for
 
 __all__ = [
-    "DROP_REASONS", "INCLUSIVE", "MIN_PPL", "PIP_CENTER_FRACTION", "THRESHOLDS",
+    "DROP_REASONS", "INCLUSIVE", "MIN_PPL", "PIP_CENTER_FRACTION", "SELECTORS", "THRESHOLDS",
     "AttentionProbe", "Decision", "ImageAttention", "PostFilter", "RandomSelector", "RatioOptions", "Selector",
     "same_answer",
-    "answer_rows", "attention_ratio", "center_mask", "collage_ratio", "edit_distance", "is_rejection",
+    "answer_rows", "attention_ratio", "build_selector", "center_mask", "collage_ratio", "edit_distance", "is_rejection",
     "length_ratio", "mask_ratio", "normalized_edit_distance", "perplexity", "pip_ratio", "probing",
     "sequence_ratio", "threshold_for",
 ]

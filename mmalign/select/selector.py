@@ -86,3 +86,19 @@ class RandomSelector:
             return Decision(False, "same_as_ground_truth", math.nan, limit, ppl)
         draw = random.Random(f"{self.seed}:{aug.prompt}:{answer}").random()
         return Decision(draw < self.keep_prob, None if draw < self.keep_prob else "random_drop", math.nan, limit, ppl)
+
+
+SELECTORS = ("attention", "random")
+
+
+def build_selector(kind: str, *, seed: int = 0, min_ppl: float | None = 1.1, max_length_ratio: float | None = None,
+                   min_edit_distance: float | None = None) -> Selector | RandomSelector:
+    """The selector `build-data mia --selector KIND` uses: `attention` (MIA-DPO's rule, then the post-filters;
+    a negative or None `min_ppl` turns the perplexity filter off) or `random` (the ablation baseline)."""
+    if kind == "random":
+        return RandomSelector(seed=seed)
+    if kind != "attention":
+        raise ValueError(f"unknown selector {kind!r}; choose one of {', '.join(SELECTORS)}")
+    post = PostFilter(min_ppl=None if min_ppl is None or min_ppl < 0 else min_ppl,
+                      max_length_ratio=max_length_ratio, min_edit_distance=min_edit_distance)
+    return Selector(post=post)

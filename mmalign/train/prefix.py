@@ -63,11 +63,10 @@ def with_image_features(model, adapter, batch: dict[str, Any]) -> dict[str, Any]
     """A shallow copy of `batch` carrying the frozen part of the vision computation (projected features
     when tower and projector are frozen, the tower's states when only the tower is, LLaVA).
 
-    Call once per micro-batch before the policy forward; `prefix_forward` then skips the frozen part for
-    the policy and the reference. Batches the prefix forward will not handle are returned as is.
+    Call once per micro-batch before the policy forward of the packed backend; `prefix_forward` then
+    skips the frozen part for the policy and the reference. Whether the batch is packed was decided once
+    at setup (`backend.choose_backend`), so nothing is checked here per batch.
     """
-    if not adapter.is_vision or not (supports_prefix_sharing(adapter, model) and shares_prompt(batch)):
-        return batch
     return add_vision_cache(model, adapter, batch)
 
 

@@ -109,3 +109,16 @@ def test_selector_order_of_checks():
     assert sel.decide(aug, away, "Blue.", "Red.", [math.log(0.999)] * 3).reason == "low_ppl"
     kept = sel.decide(aug, away, "Blue.", "Red.", lp)
     assert kept.keep and kept.reason is None and kept.ratio == pytest.approx(0.04 / 0.84) and kept.ppl == pytest.approx(1 / 0.3)
+
+
+def test_build_selector_maps_the_cli_choices():
+    import pytest
+
+    from mmalign.select import PostFilter, RandomSelector, Selector, build_selector
+
+    assert build_selector("random", seed=3) == RandomSelector(seed=3)
+    assert build_selector("attention", min_ppl=1.1) == Selector(post=PostFilter(min_ppl=1.1))
+    off = build_selector("attention", min_ppl=-1.0, max_length_ratio=2.0)  # negative: the perplexity filter is off
+    assert off.post.min_ppl is None and off.post.max_length_ratio == 2.0
+    with pytest.raises(ValueError, match="attention, random"):
+        build_selector("greedy")
