@@ -1,9 +1,9 @@
-"""Micro-benchmark: plain (concatenated) vs shared-prefix forward+backward on a tiny LLaVA.
+"""Micro-benchmark: the concatenated vs the packed scoring backend, forward+backward on a tiny LLaVA.
 
 Default shape: hidden 256, 4 layers, 4 images of 64 px per sample (256 image tokens), 16-token answers,
 batch 8. Rows:
-  policy fwd+bwd (full fine-tuning)      plain vs prefix
-  DPO step, LoRA (policy fwd+bwd + reference fwd)  plain vs prefix vs prefix + cached image features
+  policy fwd+bwd (full fine-tuning)      concatenated vs packed
+  DPO step, LoRA (policy fwd+bwd + reference fwd)  concatenated vs packed (frozen image features cached)
 
     python scripts/bench_prefix.py [--reps 5] [--batch 8] [--images 4] [--threads N]
 """
@@ -28,10 +28,8 @@ from mmalign.losses import build_loss
 from mmalign.models import load
 from mmalign.models.lora import apply_lora
 from mmalign.models.tiny import TinyLlavaSpec, build_tiny_llava
-from mmalign.train.logps import concatenated_forward
-from mmalign.train.prefix import prefix_forward, with_image_features
 from mmalign.train.reference import AdapterDisabled
-from mmalign.train.step import compute_loss
+from mmalign.train.step import PairForward, compute_loss
 
 
 def make_records(root: Path, n: int, images: int, answer_words: int) -> list[PreferenceRecord]:
@@ -101,34 +99,33 @@ def main() -> None:
 
     model = loaded.model.train()
 
-    def fwd_bwd(fwd):
+    concatenated, packed = PairForward(adapter, pad, "concatenated"), PairForward(adapter, pad, "packed")
+
+    def fwd_bwd(forward):
         def run():
-            out = fwd(model, adapter, batch, pad)
-            (out.chosen - out.rejected).sum().backward()
+            out = forward(model, batch)
+            (out.chosen - out.rejected[:, 0]).sum().backward()
             model.zero_grad(set_to_none=True)
         return run
 
     with torch.no_grad():
-        a = concatenated_forward(model, adapter, batch, pad)
-        b = prefix_forward(model, adapter, batch, pad)
+        a, b = concatenated(model, batch), packed(model, batch)
     diff = max(float((a.chosen - b.chosen).abs().max()), float((a.rejected - b.rejected).abs().max()))
-    print(f"max |logp difference| plain vs prefix: {diff:.1e}; load average {os.getloadavg()[0]:.1f}")
-    report("full fine-tuning, policy fwd+bwd", timed({"plain": fwd_bwd(concatenated_forward),
-                                                      "prefix": fwd_bwd(prefix_forward)}, args.reps), args.batch)
+    print(f"max |logp difference| concatenated vs packed: {diff:.1e}; load average {os.getloadavg()[0]:.1f}")
+    report("full fine-tuning, policy fwd+bwd", timed({"concatenated": fwd_bwd(concatenated),
+                                                      "packed": fwd_bwd(packed)}, args.reps), args.batch)
 
     policy = apply_lora(model, adapter, SimpleNamespace(r=8, alpha=16, dropout=0.0, target_modules=[]))
     reference, loss = AdapterDisabled(), build_loss("sigmoid", beta=0.1)
 
-    def step(fwd, features):
+    def step(forward):
         def run():
-            b = with_image_features(policy, adapter, batch) if features else batch
-            out, _ = compute_loss(policy, reference, loss, lambda m, x: fwd(m, adapter, x, pad), b)
+            out, _ = compute_loss(policy, reference, loss, forward, batch)
             out.losses.mean().backward()
             policy.zero_grad(set_to_none=True)
         return run
 
-    rows = {"plain": step(concatenated_forward, False), "prefix": step(prefix_forward, False),
-            "prefix + cached features": step(prefix_forward, True)}
+    rows = {"concatenated": step(concatenated), "packed (frozen image features cached)": step(packed)}
     report("LoRA DPO step (policy fwd+bwd + reference fwd)", timed(rows, args.reps), args.batch)
     print(f"load average {os.getloadavg()[0]:.1f} (shared machine: compare rows of one run only)")
 

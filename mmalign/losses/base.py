@@ -44,6 +44,9 @@ class Loss:
     needs: ClassVar[frozenset[str]] = frozenset({"reference"})
     # False for objectives that ignore the rejected answer (SFT): the trainer then logs no rewards/*.
     compares_pairs: ClassVar[bool] = True
+    # True for objectives that take every rejection of a record at once (policy_rejected [B, K]); the
+    # trainer spreads the others over (chosen, rejection) pairs when a record has K > 1 rejections.
+    takes_rejection_sets: ClassVar[bool] = False
 
     def __call__(
         self,

@@ -69,6 +69,7 @@ def aggregate(h: torch.Tensor, aggregation: str, temperature: float = 1.0, name:
 
 @dataclass(frozen=True)
 class _MediaConditional(Loss):
+    takes_rejection_sets: ClassVar[bool] = True
     beta: float = 0.1
     anchor_weight: float = 1.0
     anchor_delta: float = 0.0

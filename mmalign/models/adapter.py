@@ -75,3 +75,69 @@ class ModelAdapter:
     def decoder_layers(self, model) -> torch.nn.ModuleList:
         """The language model's decoder layers (for attention probes and checkpointing)."""
         raise NotImplementedError
+
+    def final_norm(self, model) -> torch.nn.Module:
+        """The module whose output is the last hidden state, the output head's input."""
+        raise NotImplementedError
+
+    # -- scoring: what the packed and concatenated layouts need to know about a family ----------------
+    @property
+    def media_token_ids(self) -> tuple[int, ...]:
+        """Placeholder tokens that become media embeddings: never scored as text."""
+        return ()
+
+    def context_positions(self, model, ids: torch.Tensor, mask: torch.Tensor, token_types: dict[str, torch.Tensor],
+                          media: dict[str, Any]) -> torch.Tensor:
+        """Position ids of left-padded contexts [C, P] as the model numbers them with the padding stripped
+        (pads get 0): `cumsum(mask) - 1` for ordinary decoders; [3, C, P] for M-RoPE families."""
+        return (mask.long().cumsum(1) - 1).clamp(min=0)
+
+    # -- frozen vision, computed once per micro-batch for policy and reference (train/features.py) ----
+    caches_tower_states: ClassVar[bool] = False  # the projector runs apart from the tower (LLaVA)
+
+    def encode_media(self, model, media: dict[str, Any]) -> dict[str, Any] | None:
+        """The projected media features as the model's `mm_encoder_outputs`, None without media."""
+        return None
+
+    def tower_states(self, model, media: dict[str, Any]) -> dict[str, Any] | None:
+        """The tower's output before the projector (families with `caches_tower_states`)."""
+        return None
+
+    def project_tower_states(self, model, cached: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not cache tower states")
+
+    def select_media(self, media: dict[str, Any], ids: torch.Tensor, rows: torch.Tensor) -> dict[str, Any]:
+        """The media of context rows `rows` (repeats allowed) out of `media`, which holds the media of every
+        row of `ids` in order: for layouts that repeat a context once per answer."""
+        if media:
+            raise NotImplementedError(f"{type(self).__name__} cannot select media per context")
+        return {}
+
+
+def items_per_row(ids: torch.Tensor, token_id: int, item_tokens: list[int]) -> list[list[int]]:
+    """Which media items each row holds: items are numbered in order over the rows, item i expands to
+    `item_tokens[i]` placeholder tokens, and a row holds as many items as its placeholders add up to."""
+    counts = (ids == token_id).sum(1).tolist()
+    rows, item = [], 0
+    for row, need in enumerate(counts):
+        mine = []
+        while need > 0:
+            if item >= len(item_tokens) or item_tokens[item] > need:
+                raise ValueError(f"row {row}: {counts[row]} placeholder tokens do not match the media given")
+            mine.append(item)
+            need -= item_tokens[item]
+            item += 1
+        rows.append(mine)
+    if item != len(item_tokens):
+        raise ValueError(f"{len(item_tokens) - item} media items have no placeholder tokens")
+    return rows
+
+
+def take_items(values: torch.Tensor, sizes: list[int], picks: list[int]) -> torch.Tensor:
+    """Concatenate chunks `picks` of `values`, which is the concatenation of chunks of `sizes` rows."""
+    starts = [0]
+    for n in sizes:
+        starts.append(starts[-1] + n)
+    if not picks:
+        return values[:0]
+    return torch.cat([values[starts[i]:starts[i + 1]] for i in picks])

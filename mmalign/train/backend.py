@@ -1,10 +1,10 @@
 """Which scoring backend a run uses, decided once at setup and written to config.yaml with its reason.
 
 - `packed`: every answer of a micro-batch in one ordinary forward, one row per prompt with its answers
-  side by side and a block attention mask (`prefix.py`, `answer_pack.py`). The default wherever it can be
+  side by side and a block attention mask (`packed.py`, `answer_pack.py`). The default wherever it can be
   expressed: gradient checkpointing, DDP/FSDP wrappers and LoRA see one plain model call.
-- `concatenated`: prompt + answer glued once per answer (TRL's layout, `logps.py`); the reference the
-  exactness tests compare against, and the fallback where packing cannot be expressed.
+- `concatenated`: context + answer glued once per answer (TRL's layout, `concatenated.py`); the reference
+  the exactness tests compare against, and the fallback where packing cannot be expressed.
 
 The trainer and `mmalign train --dry-run` both call `choose_backend`; nothing re-decides it per batch.
 """
@@ -50,24 +50,18 @@ def packing_obstacle(family: str, text_config) -> str | None:
     return None
 
 
-def choose_backend(requested: str, family: str, text_config, needs: frozenset[str] = frozenset(),
-                   online_rejected: bool = False) -> ScoringBackend:
-    """The backend for a run: `requested` is the config's `scoring_backend` (auto, packed, concatenated);
-    `needs` the objective's; `online_rejected` whether a pair sampler makes the rejected media."""
+def choose_backend(requested: str, family: str, text_config) -> ScoringBackend:
+    """The backend for a run: `requested` is the config's `scoring_backend` (auto, packed, concatenated)."""
     if requested not in BACKENDS:
         raise ConfigError(f"scoring_backend: must be one of {list(BACKENDS)}, got {requested!r}")
     if requested == "concatenated":
         return ScoringBackend("concatenated", "scoring_backend: concatenated was asked for")
     obstacle = packing_obstacle(family, text_config)
-    if obstacle is None and (needs & {"joint", "rejected_media"} or online_rejected):
-        obstacle = ("the objective scores the rejected side under its own prompt or media (DOVE, mDPO, VDPO, the "
-                    "online clip sampler): each context carries one answer, so the concatenated rows are already "
-                    "one row per context (packing such contexts is not built yet)")
     if obstacle is not None:
         if requested == "packed":
             raise ConfigError(f"scoring_backend: packed is not possible for this run: {obstacle}; use auto or "
                               "concatenated")
         return ScoringBackend("concatenated", obstacle)
     impl = getattr(text_config, "_attn_implementation", None) or "sdpa"
-    return ScoringBackend("packed", f"{family} decoder with full attention ({impl}): each prompt and its media "
+    return ScoringBackend("packed", f"{family} decoder with full attention ({impl}): each context and its media "
                                     "once, all its answers in the same forward under a block mask")

@@ -204,8 +204,7 @@ def dry_run(cfg: TrainConfig, *, engine: str = "ddp", devices: int = 1, images: 
                     reference_copy=not cfg.lora.enabled and "reference" in needs and not cfg.precompute_ref,
                     vision_trains=vision_trains,
                     vision_patches=media * (4 if qwen else 1))
-    backend = choose_backend(cfg.scoring_backend, _family(kind), config.get_text_config(decoder=True), needs,
-                             bool(cfg.pair_sampler))
+    backend = choose_backend(cfg.scoring_backend, _family(kind), config.get_text_config(decoder=True))
     return DryRun(cfg.model, str(model_dir), kind, total, trainable, vision, projector, lora, per_image,
                   per_video, media, prompt_tokens + answer_tokens, tokens, shapes, work, estimate(shapes, work), notes,
                   backend.name, backend.reason)

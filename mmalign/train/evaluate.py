@@ -18,7 +18,7 @@ def reward_accuracy(policy, reference, forward: PairForward, collator, records, 
         batch = to_device(collator(records[start:start + batch_size]), device)
         pol = forward(policy, batch)
         ref = reference_logps(reference, policy, lambda m: forward(m, batch))
-        margins += ((pol.chosen - ref.chosen) - (pol.rejected - ref.rejected)).float().tolist()
+        margins += ((pol.chosen - ref.chosen) - (pol.rejected[:, 0] - ref.rejected[:, 0])).float().tolist()
     policy.train(was_training)
     result = _summary(margins)
     # Per-kind breakdown when records carry meta.kind (the synthetic world does).

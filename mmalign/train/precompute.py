@@ -17,12 +17,13 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from ..io import temp_file_beside
 
 CONTENT_SUFFIXES = (".json", ".jinja", ".txt", ".model", ".py", ".yaml", ".yml")
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
@@ -73,8 +74,7 @@ def reference_fingerprint(model: str | Path, data_file: str | Path, processor: s
 
 
 def _save_atomic(obj: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = temp_file_beside(path)  # the umask's mode, not mkstemp's 0600
     try:
         with os.fdopen(fd, "wb") as fh:
             torch.save(obj, fh)
@@ -137,7 +137,7 @@ def precompute_reference(reference_model_fn: Callable[[], Any], forward: Callabl
             out = forward(model, batch)
             ids += list(batch["ids"])
             chosen.append(out.chosen.detach().float().cpu())
-            rejected.append(out.rejected.detach().float().cpu())
+            rejected.append(out.rejected[:, 0].detach().float().cpu())  # one rejection per record
             if progress is not None:
                 progress(min(start + batch_size, len(records)), len(records))
     data = {"fingerprint": fingerprint, "ids": ids, "chosen": torch.cat(chosen) if chosen else torch.zeros(0),

@@ -1,31 +1,22 @@
 """Several rejections per prompt (`rejections: all`): `rejected` and every `rejected_list` answer, each
-paired with `chosen`.
+paired with `chosen` (the loss: `pair_loss.rejection_loss`).
 
-Each (chosen, rejection) pair gets the loss's ordinary pair loss, and a prompt's loss is the mean over its
-K rejections. Summed over a batch of B prompts and scaled by 1/B, as the trainer does, that is the mean
-over the B*K pairs: the update of a pairwise trainer given the same pairs written out one per line in one
-batch. The packed forward runs the prompt and media once and all K+1 answers side by side in one model
-call; the concatenated backend (families that cannot pack) runs chosen + rejected, then once per extra
-rejection.
-
-Batch keys: `rejected_list_input_ids` / `rejected_list_attention_mask` [B*(K-1), A], prompt-major,
-the answers after `rejected`. Only pairwise losses (needs within reference and lengths) can be spread
-over pairs this way; every record must carry the same number of rejections.
+The collated batch gets `rejected_list_input_ids` / `rejected_list_attention_mask` [B*(K-1), A],
+prompt-major, the answers after `rejected`; `scoring_batch.from_collated` makes them answers of the same
+context, so the packed backend runs the prompt and media once and all K+1 answers in one forward. Only
+pairwise losses (needs within reference and lengths) can be spread over pairs this way; every record must
+carry the same number of rejections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import torch
 
 from ..data.prompts import pad_rows
 from ..errors import ConfigError, MMAlignError
-from ..losses import Loss, LossOutput
-from .logps import AnswerLogps
-
-LIST_IDS, LIST_MASK = "rejected_list_input_ids", "rejected_list_attention_mask"
+from ..losses import Loss
+from .scoring_batch import LIST_IDS, LIST_MASK
 PAIRWISE_NEEDS = frozenset({"reference", "lengths"})
 
 
@@ -60,46 +51,3 @@ def attach_rejected_list(collator, records: Sequence, batch: dict[str, Any]) -> 
     ids, mask = pad_rows(rows, collator.tokenizer.pad_token_id, left=False)
     device = batch["chosen_input_ids"].device
     return {**batch, LIST_IDS: ids.to(device), LIST_MASK: mask.to(device)}
-
-
-def plain_with_list(forward: Callable[[dict[str, Any]], AnswerLogps], batch: dict[str, Any]) -> AnswerLogps:
-    """The plain forward for a batch with extra rejections: once for chosen + rejected, then once per extra
-    rejection (its log-probs as `.rejected_list` [B, K-1], as the shared-prefix forward returns them)."""
-    out = forward(batch)
-    b = batch["prompt_input_ids"].shape[0]
-    ids, mask = batch[LIST_IDS], batch[LIST_MASK]
-    k = ids.shape[0] // b
-    sums, lengths = [], []
-    for j in range(k):
-        one = forward({**batch, "rejected_input_ids": ids[j::k], "rejected_attention_mask": mask[j::k]})
-        sums.append(one.rejected)
-        lengths.append(one.rejected_lengths)
-    out.rejected_list = torch.stack(sums, 1)
-    out.rejected_list_lengths = torch.stack(lengths, 1)
-    return out
-
-
-def all_rejected(logps: AnswerLogps) -> tuple[torch.Tensor, torch.Tensor]:
-    """[B, K] log-probs and lengths of every rejection: `rejected` first, then the list."""
-    extra = getattr(logps, "rejected_list", None)
-    if extra is None:
-        return logps.rejected[:, None], logps.rejected_lengths[:, None]
-    return (torch.cat([logps.rejected[:, None], extra], 1),
-            torch.cat([logps.rejected_lengths[:, None], logps.rejected_list_lengths], 1))
-
-
-def pairwise_loss(loss: Loss, policy: AnswerLogps, reference: AnswerLogps | None) -> LossOutput:
-    """The loss over every (chosen, rejection) pair, averaged per prompt: losses [B], chosen rewards [B],
-    rejected rewards [B, K]."""
-    rejected, rejected_lengths = all_rejected(policy)  # [B, K]
-    b, k = rejected.shape
-    extras = {}
-    if "lengths" in loss.needs:
-        extras = {"chosen_lengths": policy.chosen_lengths.repeat_interleave(k),
-                  "rejected_lengths": rejected_lengths.reshape(-1)}
-    ref_c = ref_r = None
-    if reference is not None:
-        ref_c, ref_r = reference.chosen.repeat_interleave(k), all_rejected(reference)[0].reshape(-1)
-    out = loss(policy.chosen.repeat_interleave(k), rejected.reshape(-1), ref_c, ref_r, **extras)
-    return LossOutput(out.losses.view(b, k).mean(1), out.chosen_rewards.view(b, k).mean(1),
-                      out.rejected_rewards.view(b, k), out.metrics)

@@ -1,4 +1,10 @@
-"""One micro-batch: policy log-probs, reference log-probs (if the loss needs them), and the loss."""
+"""One micro-batch: policy log-probs, reference log-probs (if the loss needs them), and the loss.
+
+The collated batch becomes a typed `ScoringBatch` once (`scoring_batch.from_collated`); the run's scoring
+backend (packed or concatenated, chosen once at setup by `backend.choose_backend`) scores it for the
+policy and the reference; `pairs.py` reads each record's chosen and [B, K] rejected log-probs from the
+scores, and the loss takes them.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,15 @@ from typing import Any
 import torch
 
 from ..losses import Loss, LossOutput
-from .logps import AnswerLogps, concatenated_forward
-from .prefix import prefix_forward, with_image_features
+from .concatenated import concatenated_scores
+from .features import add_vision_cache
+from .packed import packed_scores
+from .pair_loss import AnswerLogps, pair_logps, rejection_loss
 from .reference import reference_logps
-from .rejections import LIST_IDS, LIST_MASK, pairwise_loss, plain_with_list
+from .scored_tokens import AnswerScores, ScoreRequest
+from .scoring_batch import LIST_MASK, PairLayout, ScoringBatch, from_collated
+
+SCORERS = {"packed": packed_scores, "concatenated": concatenated_scores}
 
 
 def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
@@ -22,51 +33,46 @@ def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
     return {k: move(v) for k, v in batch.items()}
 
 
-def loss_extras(loss: Loss, policy: AnswerLogps, batch: dict[str, Any]) -> dict[str, Any]:
-    """The keyword extras a loss declared in `needs`, from the log-prob pass and the batch."""
-    extras: dict[str, Any] = {}
-    if "lengths" in loss.needs:
-        extras["chosen_lengths"] = policy.chosen_lengths
-        extras["rejected_lengths"] = policy.rejected_lengths
-    for key, value in batch.get("extras", {}).items():
-        extras[key] = value
-    return extras
-
-
 class PairForward:
-    """Computes policy and reference answer log-probs for a preference batch with the run's scoring backend
-    (`backend.choose_backend`, decided once at setup): the packed forward, or the concatenated one."""
+    """Scores preference batches with the run's scoring backend: `prepare` turns a collated batch into a
+    scoring batch (with the frozen vision part computed once, packed backend), `scores` runs one model
+    call on it, `pairs` reads the pair log-probs; calling it does all three for one model."""
 
     def __init__(self, adapter, pad_id: int, backend: str = "packed"):
+        if backend not in SCORERS:
+            raise ValueError(f"unknown scoring backend {backend!r}; valid: {', '.join(SCORERS)}")
         self.adapter = adapter
         self.pad_id = pad_id
         self.backend = backend
 
-    def __call__(self, model, batch) -> AnswerLogps:
-        if self.backend == "packed":
-            return prefix_forward(model, self.adapter, batch, self.pad_id)
-        if LIST_IDS in batch:
-            return plain_with_list(lambda b: concatenated_forward(model, self.adapter, b, self.pad_id), batch)
-        return concatenated_forward(model, self.adapter, batch, self.pad_id)
+    def prepare(self, model, batch: dict[str, Any]) -> tuple[ScoringBatch, PairLayout]:
+        sb, layout = from_collated(batch, self.adapter, self.pad_id)
+        return self.cached(model, sb), layout
+
+    def cached(self, model, sb: ScoringBatch) -> ScoringBatch:
+        """`sb` with the frozen part of the vision computation done once (the packed backend reads it)."""
+        return add_vision_cache(model, self.adapter, sb) if self.backend == "packed" else sb
+
+    def scores(self, model, sb: ScoringBatch, request: ScoreRequest = ScoreRequest()) -> AnswerScores:
+        return SCORERS[self.backend](model, self.adapter, sb, self.pad_id, request)
+
+    def pairs(self, model, sb: ScoringBatch, layout: PairLayout) -> AnswerLogps:
+        return pair_logps(self.scores(model, sb), layout, sb)
+
+    def __call__(self, model, batch: dict[str, Any]) -> AnswerLogps:
+        return self.pairs(model, *self.prepare(model, batch))
 
 
 def compute_loss(policy, reference, loss: Loss, forward: PairForward, batch) -> tuple[LossOutput, AnswerLogps]:
-    # With a frozen vision tower its output is computed once and shared by policy and reference.
-    if getattr(forward, "backend", None) == "packed":  # plain callables (tests, custom forwards) skip the cache
-        batch = with_image_features(policy, forward.adapter, batch)
-    pol = forward(policy, batch)
-    ref = None
-    if "reference" in loss.needs and "ref_chosen_logps" not in batch:
-        ref = reference_logps(reference, policy, lambda m: forward(m, batch))
-    if LIST_MASK in batch:  # several rejections per prompt: each paired with chosen (rejections.py)
-        return pairwise_loss(loss, pol, ref), pol
+    sb, layout = forward.prepare(policy, batch)  # the frozen vision part once, for policy and reference
+    pol = forward.pairs(policy, sb, layout)
     ref_c = ref_r = None
-    if "ref_chosen_logps" in batch:  # precomputed
-        ref_c, ref_r = batch["ref_chosen_logps"], batch["ref_rejected_logps"]
-    elif ref is not None:
+    if "ref_chosen_logps" in batch:  # precomputed (one rejection per record)
+        ref_c, ref_r = batch["ref_chosen_logps"], batch["ref_rejected_logps"][:, None]
+    elif "reference" in loss.needs:
+        ref = reference_logps(reference, policy, lambda m: forward.pairs(m, sb, layout))
         ref_c, ref_r = ref.chosen, ref.rejected
-    out = loss(pol.chosen, pol.rejected, ref_c, ref_r, **loss_extras(loss, pol, batch))
-    return out, pol
+    return rejection_loss(loss, pol, ref_c, ref_r, batch.get("extras", {})), pol
 
 
 def batch_tokens(batch) -> int:

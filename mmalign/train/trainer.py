@@ -122,8 +122,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     model, reference = build_policy_and_reference(loaded.model, loaded.adapter, cfg)
     if isinstance(getattr(reference, "model", None), torch.nn.Module):
         reference.model.to(accelerator.device)
-    backend = choose_backend(cfg.scoring_backend, loaded.adapter.family, decoder_config(model),
-                             loss_fn.needs, bool(cfg.pair_sampler))
+    backend = choose_backend(cfg.scoring_backend, loaded.adapter.family, decoder_config(model))
     if main:
         print(f"scoring backend: {backend.name} ({backend.reason})")
     forward = PairForward(loaded.adapter, collator.tokenizer.pad_token_id, backend.name)
@@ -144,8 +143,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     total_steps = cfg.max_steps if cfg.max_steps > 0 else max(1, int(order.steps_per_epoch * cfg.num_epochs))
     if pair_sampler is None and cfg.pair_sampler:
         pair_sampler = build_pair_sampler(cfg.pair_sampler, loss=loss_fn, processor=loaded.processor,
-                                          adapter=loaded.adapter, pad_id=collator.tokenizer.pad_token_id,
-                                          total_steps=total_steps, seed=cfg.seed)
+                                          forward=forward, total_steps=total_steps, seed=cfg.seed)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, betas=(cfg.adam_beta1, cfg.adam_beta2),
                                   eps=cfg.adam_epsilon, weight_decay=cfg.weight_decay)
@@ -207,7 +205,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
                 loss_sum.detach(), out.chosen_rewards.float().sum(), out.rejected_rewards.float().reshape(
                     len(indices), -1).mean(1).sum(),
                 (out.chosen_rewards.float() > out.rejected_rewards.float().reshape(len(indices), -1).amax(1))
-                .float().sum(), pol.chosen.detach().float().sum(), pol.rejected.detach().float().sum(),
+                .float().sum(), pol.chosen.detach().float().sum(), pol.rejected.detach().float().mean(1).sum(),
                 torch.tensor(float(len(indices)), device=accelerator.device),
                 torch.tensor(float(batch_tokens(batch)), device=accelerator.device)])
         # Every rank must agree on skipping, or DDP would deadlock.

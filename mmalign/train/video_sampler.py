@@ -10,7 +10,7 @@ micro-batch (collated with `online_rejected`, so the decoded clips travel in `ba
 3. the floor drops near-identical candidates and the close-to-far schedule picks one per record
    (progress = step / (steps - 1));
 4. the rejected side becomes the chosen answer under the pick (loss aggregation `select`) or under all K
-   candidates (other aggregations: rejected log-probs `[B, K]`, with extras `rejected_mask` (above the
+   candidates (other aggregations: K rejected contexts per record, so rejected log-probs `[B, K]`, with extras `rejected_mask` (above the
    floor), `rejected_weights` (schedule weights) and `rejected_select` (the pick)).
 
 `history` keeps, per call, the distances, picks and perturbation names (tests and the experiment read it).
@@ -35,8 +35,9 @@ from ..select.video import (
     make_candidates,
     prompt_aware_distance,
 )
-from .logps import glue
 from .reference import reference_logps
+from .scored_tokens import ScoreRequest
+from .scoring_batch import ScoringBatch
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,15 @@ class PamiVDPOOptions:
 
 
 class PamiVDPOSampler:
-    def __init__(self, options: PamiVDPOOptions, *, processor, adapter, pad_id: int, total_steps: int,
-                 seed: int, aggregation: str = "select"):
+    def __init__(self, options: PamiVDPOOptions, *, processor, forward, total_steps: int, seed: int,
+                 aggregation: str = "select"):
         self.options = options
         self.video_processor = getattr(processor, "video_processor", None)
         if self.video_processor is None:
             raise MMAlignError("pair_sampler pami_vdpo needs a model whose processor handles videos "
                                "(e.g. tiny-qwen2-vl, Qwen2-VL)")
-        self.adapter = adapter
-        self.pad_id = pad_id
+        self.forward = forward  # the run's PairForward: its scoring backend scores the candidates
+        self.adapter = forward.adapter
         self.total_steps = total_steps
         self.seed = seed
         self.aggregation = aggregation
@@ -92,33 +93,25 @@ class PamiVDPOSampler:
         return {"pixel_values_videos": enc["pixel_values_videos"].to(device),
                 "video_grid_thw": enc["video_grid_thw"].to(device)}
 
-    # -- scoring ----------------------------------------------------------------------------------
-    def answer_logits(self, model, batch, media, repeat: int):
-        """Logits at the positions predicting the chosen answer, prompt rows repeated `repeat` times."""
-        token_key = next((k for k in self.adapter.token_keys if f"prompt_{k}" in batch), None)
-
-        def rep(t):
-            return None if t is None else t.repeat_interleave(repeat, 0)
-
-        ids, attn, ans, extra = glue(rep(batch["prompt_input_ids"]), rep(batch["prompt_attention_mask"]),
-                                     rep(batch["chosen_input_ids"]), rep(batch["chosen_attention_mask"]),
-                                     self.pad_id, rep(batch.get(f"prompt_{token_key}")) if token_key else None)
-        inputs = {"input_ids": ids, "attention_mask": attn, **media}
-        if token_key:
-            inputs[token_key] = extra
-        first = max(1, int(ans.float().argmax(1).min()))
-        keep = ids.shape[1] - first + 1
-        logits = model(**inputs, use_cache=False, logits_to_keep=keep).logits[:, :-1]
-        tail = ids.shape[1] - keep + 1
-        return logits, ans[:, tail:], ids[:, tail:]
-
+    # -- scoring ---------------------------------------------------------------------------------
     def distances(self, model, batch, cand_media) -> torch.Tensor:
+        """[B, K] prompt-aware distances: the chosen answer's predictive distributions under the original
+        clip against those under each candidate, from one scoring call over B + B*K contexts."""
         b, k = len(batch["ids"]), self.options.k
-        orig_media = {key: batch[key] for key in ("pixel_values_videos", "video_grid_thw")}
-        lo, mask, ids = self.answer_logits(model, batch, orig_media, 1)
-        lc, _, _ = self.answer_logits(model, batch, cand_media, k)
-        d = prompt_aware_distance(lo.repeat_interleave(k, 0), lc, mask.repeat_interleave(k, 0),
-                                  self.options.metric, ids.repeat_interleave(k, 0))
+        token_keys = [key for key in self.adapter.token_keys if f"prompt_{key}" in batch]
+
+        def contexts(t):  # each original context, then each record's K candidate contexts
+            return torch.cat([t, t.repeat_interleave(k, 0)])
+
+        media = {key: torch.cat([batch[key], cand_media[key]]) for key in ("pixel_values_videos", "video_grid_thw")}
+        sb = ScoringBatch(
+            context_ids=contexts(batch["prompt_input_ids"]), context_mask=contexts(batch["prompt_attention_mask"]),
+            context_tokens={key: contexts(batch[f"prompt_{key}"]) for key in token_keys}, media=media,
+            answer_ids=contexts(batch["chosen_input_ids"]), answer_mask=contexts(batch["chosen_attention_mask"]),
+            answer_context=torch.arange(b * (k + 1), device=batch["prompt_input_ids"].device))
+        logits = self.forward.scores(model, self.forward.cached(model, sb), ScoreRequest(answer_logits=True)).answer_logits
+        mask, ids = batch["chosen_attention_mask"].repeat_interleave(k, 0), batch["chosen_input_ids"].repeat_interleave(k, 0)
+        d = prompt_aware_distance(logits[:b].repeat_interleave(k, 0), logits[b:], mask, self.options.metric, ids)
         return d.view(b, k)
 
     # -- the hook ---------------------------------------------------------------------------------
@@ -145,10 +138,10 @@ class PamiVDPOSampler:
             batch["rejected_media"] = _take(cand_media, per_row, rows)
             return batch
         batch["rejected_media"] = cand_media
+        # K rejected contexts per record, prompt-major, each carrying the chosen answer.
         for key in [k for k in batch if k.startswith("rejected_prompt_") or k.startswith("rejected_")
                     and k.endswith(("_input_ids", "_attention_mask"))]:
             batch[key] = batch[key].repeat_interleave(o.k, 0)
-        batch["rejected_k"] = o.k
         weights = [candidate_weights(row.numpy(), progress, floor=o.floor, schedule=o.schedule,
                                      sharpness=o.weight_sharpness) for row in d]
         batch["extras"] = {**batch.get("extras", {}),
@@ -172,7 +165,7 @@ def _take(media: dict[str, torch.Tensor], per_row: list[int], rows: list[int]) -
 SAMPLERS = {"pami_vdpo": (PamiVDPOOptions, PamiVDPOSampler)}
 
 
-def build_pair_sampler(spec: dict, *, loss, processor, adapter, pad_id: int, total_steps: int, seed: int):
+def build_pair_sampler(spec: dict, *, loss, processor, forward, total_steps: int, seed: int):
     """A pair sampler from the config's `pair_sampler` mapping ({} = none)."""
     if not spec:
         return None
@@ -190,5 +183,5 @@ def build_pair_sampler(spec: dict, *, loss, processor, adapter, pad_id: int, tot
         raise MMAlignError(f"pair_sampler: unknown key(s) {', '.join(unknown)}; valid: name, {', '.join(sorted(valid))}")
     if "perturbations" in spec:
         spec["perturbations"] = tuple(spec["perturbations"])
-    return sampler_cls(options_cls(**spec), processor=processor, adapter=adapter, pad_id=pad_id,
-                       total_steps=total_steps, seed=seed, aggregation=getattr(loss, "aggregation", "select"))
+    return sampler_cls(options_cls(**spec), processor=processor, forward=forward, total_steps=total_steps, seed=seed,
+                       aggregation=getattr(loss, "aggregation", "select"))

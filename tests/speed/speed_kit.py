@@ -45,11 +45,11 @@ def write_images(root: Path, n: int = 4) -> None:
 
 
 def records(vision: bool = True) -> list[PreferenceRecord]:
-    """Three pairs: 1 image + long prompt, 3 images + short prompt, 1 image + medium prompt."""
+    """Three pairs: 1 image + long prompt, 4 images + short prompt, 1 image + medium prompt."""
     img = [{"type": "image"}] if vision else []
     rows = [
         (img, "what colour is the circle in the picture", "red", "blue circle is there", ["0.png"]),
-        (img * 3, "which", "the second one is red", "first", ["1.png", "2.png", "3.png"]),
+        (img * 4, "which", "the second one is red", "first", ["1.png", "2.png", "3.png", "0.png"]),
         (img, "how many shapes", "two shapes", "three", ["2.png"]),
     ]
     out = []
@@ -110,44 +110,63 @@ def frozen_copy(model):
     return ref
 
 
-def assert_prefix_equals_plain(model, adapter, batch, pad) -> None:
-    """The shared-prefix forward's chosen/rejected log-probs and their gradients equal the plain forward's."""
-    from mmalign.train.logps import concatenated_forward
-    from mmalign.train.prefix import prefix_forward
+def pair_scores(model, adapter, batch, pad, backend, request=None):
+    """(AnswerScores, AnswerLogps) of a collated batch through one backend."""
+    from mmalign.train.scored_tokens import ScoreRequest
+    from mmalign.train.step import PairForward
 
-    a = concatenated_forward(model, adapter, batch, pad)
-    (a.chosen.sum() - a.rejected.sum()).backward()
-    ga = grads(model)
-    b = prefix_forward(model, adapter, batch, pad)
-    (b.chosen.sum() - b.rejected.sum()).backward()
-    torch.testing.assert_close(b.chosen, a.chosen, rtol=0, atol=1e-4)
-    torch.testing.assert_close(b.rejected, a.rejected, rtol=0, atol=1e-4)
-    assert_grads_close(grads(model), ga)
+    forward = PairForward(adapter, pad, backend)
+    sb, layout = forward.prepare(model, batch)
+    scores = forward.scores(model, sb, request or ScoreRequest())
+    from mmalign.train.pair_loss import pair_logps
+
+    return scores, pair_logps(scores, layout, sb)
+
+
+def _objective(pairs):
+    """A scalar that weighs every answer differently, so every answer's gradient counts in the check."""
+    k = pairs.rejected.shape[1]
+    weights = torch.arange(1, k + 1, dtype=torch.float32) / k
+    return pairs.chosen.sum() - (pairs.rejected * weights).sum()
+
+
+def assert_packed_equals_concatenated(model, adapter, batch, pad, atol=1e-5):
+    """Packed log-probs, token counts and gradients equal the concatenated layout's; returns the packed
+    pair log-probs."""
+    _, want = pair_scores(model, adapter, batch, pad, "concatenated")
+    _objective(want).backward()
+    g_want = grads(model)
+    _, got = pair_scores(model, adapter, batch, pad, "packed")
+    _objective(got).backward()
+    for side in ("chosen", "rejected", "chosen_lengths", "rejected_lengths"):
+        torch.testing.assert_close(getattr(got, side), getattr(want, side), rtol=0, atol=atol)
+    assert_grads_close(grads(model), g_want, rtol=1e-4, atol=atol)
+    return got
 
 
 def loss_plain_and_cached(model, reference, loss, adapter, batch, pad, towers, cache_key):
-    """compute_loss through the plain forward, then through the shared-prefix forward with the frozen
-    vision cached (`cache_key` must be set, the other cache key not); each as (losses, policy logps,
-    grads, number of vision-tower calls)."""
+    """compute_loss through the concatenated backend, then the packed one with the frozen vision cached
+    (`cache_key` must be the cache it makes); each as (losses, policy logps, grads, vision-tower calls)."""
     from mmalign.train.features import FEATURES_KEY, TOWER_KEY
-    from mmalign.train.logps import concatenated_forward
-    from mmalign.train.prefix import prefix_forward, with_image_features
-    from mmalign.train.step import compute_loss
+    from mmalign.train.step import PairForward, compute_loss
 
     other = TOWER_KEY if cache_key == FEATURES_KEY else FEATURES_KEY
     calls = []
     hooks = [t.register_forward_hook(lambda *a: calls.append(1)) for t in towers]
 
-    def run(fwd, cached):
+    def run(backend):
         calls.clear()
-        b = with_image_features(model, adapter, batch) if cached else batch
-        assert (cache_key in b) == cached and other not in b
-        out, pol = compute_loss(model, reference, loss, lambda m, x: fwd(m, adapter, x, pad), b)
+        forward = PairForward(adapter, pad, backend)
+        sb, _ = forward.prepare(model, batch)
+        cache = sb.vision_cache or {}
+        assert (cache_key in cache) == (backend == "packed") and other not in cache
+        calls.clear()
+        out, pol = compute_loss(model, reference, loss, forward, batch)
         out.losses.mean().backward()
         return out.losses.detach(), pol, grads(model), len(calls)
 
     try:
-        return run(concatenated_forward, False), run(prefix_forward, True)
+        return run("concatenated"), run("packed")
     finally:
         for h in hooks:
             h.remove()

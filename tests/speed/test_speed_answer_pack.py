@@ -4,7 +4,7 @@ mask) gives the plain numbers too, and prompts with different numbers of answers
 import pytest
 import torch
 from speed_kit import (
-    assert_prefix_equals_plain,
+    assert_packed_equals_concatenated,
     build_family,
     records,
     setup,
@@ -12,8 +12,9 @@ from speed_kit import (
 )
 
 from mmalign.train.answer_pack import pack_answers, packed_attention_mask, packed_row_mask
-from mmalign.train.logps import concatenated_forward
-from mmalign.train.prefix import shared_prefix_logps
+from mmalign.train.concatenated import concatenated_scores
+from mmalign.train.packed import packed_scores
+from mmalign.train.scoring_batch import ScoringBatch, from_collated
 
 
 @pytest.fixture(scope="module")
@@ -58,24 +59,20 @@ def test_eager_attention_packed_equals_plain(paths, family):
     model, adapter, collator, pad = setup(paths[family], paths["root"], "full")
     model.set_attn_implementation("eager")
     batch = collator(records(vision=family == "llava"))
-    assert_prefix_equals_plain(model, adapter, batch, pad)
+    assert_packed_equals_concatenated(model, adapter, batch, pad)
 
 
-def test_uneven_answers_per_prompt(paths):
+def test_uneven_answers_per_context(paths):
+    """Contexts with 2, 1 and 1 answers (context 0: its chosen and rejected, context 1: its chosen, context 2:
+    record 0's chosen answer): every answer scores as it does glued alone after its context."""
     model, adapter, collator, pad = setup(paths["llava"], paths["root"], "lora")
-    batch = collator(records())
-    rows = torch.arange(3)
-    extra = (batch["chosen_input_ids"][:1], batch["chosen_attention_mask"][:1], torch.tensor([2]))
+    full, _ = from_collated(collator(records()), adapter, pad)
+    a = full.answers // 2  # chosen answers are 0..B-1, rejected B..2B-1
+    pick = torch.tensor([0, a, 1, 0])
+    sb = ScoringBatch(full.context_ids, full.context_mask, full.context_tokens, full.media,
+                      full.answer_ids[pick], full.answer_mask[pick], torch.tensor([0, 0, 1, 2]))
     with torch.no_grad():
-        got = shared_prefix_logps(model, adapter, batch, [
-            (batch["chosen_input_ids"], batch["chosen_attention_mask"], rows),
-            (batch["rejected_input_ids"][1:], batch["rejected_attention_mask"][1:], rows[1:]), extra], pad)
-        want = concatenated_forward(model, adapter, batch, pad)
-        swapped = concatenated_forward(model, adapter, {**batch, "chosen_input_ids": batch["chosen_input_ids"][[1, 1, 0]],
-                                                        "chosen_attention_mask": batch["chosen_attention_mask"][[1, 1, 0]]},
-                                       pad)
-    torch.testing.assert_close(got[0][0], want.chosen, rtol=0, atol=1e-4)
-    torch.testing.assert_close(got[1][0], want.rejected[1:], rtol=0, atol=1e-4)
-    # prompt 2 scored record 0's chosen answer
-    torch.testing.assert_close(got[2][0], swapped.chosen[2:], rtol=0, atol=1e-4)
-    assert got[2][1].tolist() == [float(batch["chosen_attention_mask"][0].sum())]
+        got = packed_scores(model, adapter, sb, pad)
+        want = concatenated_scores(model, adapter, sb, pad)
+    torch.testing.assert_close(got.logps, want.logps, rtol=0, atol=1e-5)
+    assert got.counts.tolist() == want.counts.tolist() == full.answer_mask[pick].sum(1).float().tolist()

@@ -6,13 +6,9 @@ from speed_kit import assert_grads_close, build_family, loss_plain_and_cached, r
 
 from mmalign.losses import build_loss
 from mmalign.models.families import unwrap_model
-from mmalign.train.prefix import (
-    FEATURES_KEY,
-    compute_image_features,
-    vision_frozen,
-    with_image_features,
-)
+from mmalign.train.features import FEATURES_KEY, compute_image_features, vision_frozen
 from mmalign.train.reference import AdapterDisabled, FrozenCopy
+from mmalign.train.step import PairForward
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +27,8 @@ def _tower(model, family):
 def test_cached_features_equal_the_models_own(paths, family):
     model, adapter, collator, _ = setup(paths[family], paths["root"], "lora")
     batch = collator(records())
-    feats = compute_image_features(model, adapter, batch)["image"].pooler_output
+    feats = compute_image_features(model, adapter, {k: batch[k] for k in adapter.media_keys if k in batch})
+    feats = feats["image"].pooler_output
     seen = {}
     inner = unwrap_model(model).model
     hook = inner.register_forward_hook(lambda m, a, out: seen.update(image=out.image_outputs))
@@ -41,7 +38,7 @@ def test_cached_features_equal_the_models_own(paths, family):
               **{k: batch[f"prompt_{k}"] for k in adapter.token_keys if f"prompt_{k}" in batch})
     hook.remove()
     own = seen["image"].pooler_output
-    assert len(feats) == len(own) == 5  # 1 + 3 + 1 images
+    assert len(feats) == len(own) == 6  # 1 + 4 + 1 images
     for a, b in zip(feats, own):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
@@ -64,7 +61,7 @@ def test_features_once_for_policy_and_reference(paths, family, mode):
 
 
 def test_trainable_vision_gets_no_cached_features(paths):
-    model, adapter, collator, _ = setup(paths["llava"], paths["root"], "full")
+    model, adapter, collator, pad = setup(paths["llava"], paths["root"], "full")
     assert not vision_frozen(model, adapter)
-    batch = collator(records())
-    assert FEATURES_KEY not in with_image_features(model, adapter, batch)
+    sb, _ = PairForward(adapter, pad, "packed").prepare(model, collator(records()))
+    assert sb.vision_cache is None

@@ -1,5 +1,5 @@
-"""K rejections per prompt (`rejections: all`): one shared-prefix pass gives the loss and gradients of the
-K separate (chosen, rejection) pairs, and the plain fallback gives the same numbers."""
+"""K rejections per prompt (`rejections: all`): one packed pass gives the loss and gradients of the K
+separate (chosen, rejection) pairs, and the concatenated backend gives the same numbers."""
 
 import copy
 
@@ -9,9 +9,9 @@ from speed_kit import assert_grads_close, build_family, grads, records, setup, w
 
 from mmalign.data.schema import PreferenceRecord
 from mmalign.losses import build_loss
-from mmalign.train.logps import concatenated_forward
+from mmalign.train.pair_loss import AnswerLogps, rejection_loss
 from mmalign.train.reference import AdapterDisabled, FrozenCopy
-from mmalign.train.rejections import LIST_IDS, attach_rejected_list, pairwise_loss, plain_with_list
+from mmalign.train.rejections import LIST_IDS, attach_rejected_list
 from mmalign.train.step import PairForward, compute_loss
 
 
@@ -48,7 +48,7 @@ def test_k_rejections_equal_k_separate_pairs(paths, mode):
     out, pol = compute_loss(model, reference, loss, PairForward(adapter, pad), batch)
     out.losses.sum().backward()
     g_many = grads(model)
-    assert out.rejected_rewards.shape == (3, 3) and pol.rejected_list.shape == (3, 2)
+    assert out.rejected_rewards.shape == (3, 3) and pol.rejected.shape == (3, 3)
 
     # The same pairs one per row, plain forward: the per-prompt mean of their losses.
     per_pair = []
@@ -57,7 +57,7 @@ def test_k_rejections_equal_k_separate_pairs(paths, mode):
         for r in single:
             r.rejected, r.rejected_list = _answers(r)[j], None
         b = collator(single)
-        o, _ = compute_loss(model, reference, loss, lambda m, x: concatenated_forward(m, adapter, x, pad), b)
+        o, _ = compute_loss(model, reference, loss, PairForward(adapter, pad, "concatenated"), b)
         per_pair.append(o.losses)
     want = torch.stack(per_pair, 1).mean(1)
     want.sum().backward()
@@ -65,31 +65,40 @@ def test_k_rejections_equal_k_separate_pairs(paths, mode):
     assert_grads_close(g_many, grads(model))
 
 
-def test_plain_fallback_equals_prefix(paths):
+def test_concatenated_backend_equals_packed(paths):
     model, adapter, collator, pad = setup(paths["llava"], paths["root"], "lora")
     recs = _with_lists(records())
     batch = attach_rejected_list(collator, recs, collator(recs))
     with torch.no_grad():
-        fast = PairForward(adapter, pad)(model, batch)
-        slow = plain_with_list(lambda b: concatenated_forward(model, adapter, b, pad), batch)
-    torch.testing.assert_close(fast.rejected_list, slow.rejected_list, rtol=0, atol=1e-4)
-    torch.testing.assert_close(fast.rejected_list_lengths, slow.rejected_list_lengths)
-    torch.testing.assert_close(fast.chosen, slow.chosen, rtol=0, atol=1e-4)
+        fast = PairForward(adapter, pad, "packed")(model, batch)
+        slow = PairForward(adapter, pad, "concatenated")(model, batch)
+    assert fast.rejected.shape == (3, 3)
+    torch.testing.assert_close(fast.rejected, slow.rejected, rtol=0, atol=1e-5)
+    torch.testing.assert_close(fast.rejected_lengths, slow.rejected_lengths)
+    torch.testing.assert_close(fast.chosen, slow.chosen, rtol=0, atol=1e-5)
 
 
 def test_pairwise_loss_passes_lengths():
-    from mmalign.train.logps import AnswerLogps
-
-    pol = AnswerLogps(torch.tensor([-1.0, -2.0]), torch.tensor([-3.0, -4.0]), torch.tensor([2.0, 4.0]),
-                      torch.tensor([3.0, 5.0]))
-    pol.rejected_list = torch.tensor([[-5.0], [-6.0]])
-    pol.rejected_list_lengths = torch.tensor([[6.0], [8.0]])
+    pol = AnswerLogps(torch.tensor([-1.0, -2.0]), torch.tensor([[-3.0, -5.0], [-4.0, -6.0]]),
+                      torch.tensor([2.0, 4.0]), torch.tensor([[3.0, 6.0], [5.0, 8.0]]))
     loss = build_loss("ipo", beta=0.1)
-    ref = AnswerLogps(*(torch.zeros(2) for _ in range(4)))
-    ref.rejected_list, ref.rejected_list_lengths = torch.zeros(2, 1), torch.zeros(2, 1)
-    out = pairwise_loss(loss, pol, ref)
-    first = loss(pol.chosen, pol.rejected, ref.chosen, ref.rejected, chosen_lengths=pol.chosen_lengths,
-                 rejected_lengths=pol.rejected_lengths).losses
-    second = loss(pol.chosen, pol.rejected_list[:, 0], ref.chosen, ref.rejected, chosen_lengths=pol.chosen_lengths,
-                  rejected_lengths=pol.rejected_list_lengths[:, 0]).losses
+    out = rejection_loss(loss, pol, torch.zeros(2), torch.zeros(2, 2), {})
+    first = loss(pol.chosen, pol.rejected[:, 0], torch.zeros(2), torch.zeros(2), chosen_lengths=pol.chosen_lengths,
+                 rejected_lengths=pol.rejected_lengths[:, 0]).losses
+    second = loss(pol.chosen, pol.rejected[:, 1], torch.zeros(2), torch.zeros(2), chosen_lengths=pol.chosen_lengths,
+                  rejected_lengths=pol.rejected_lengths[:, 1]).losses
     torch.testing.assert_close(out.losses, (first + second) / 2)
+    assert out.rejected_rewards.shape == (2, 2)
+
+
+def test_rejection_sets_go_to_losses_that_take_them():
+    """VDPO over K candidates gets the [B, K] block; a K = 1 layout gives a pair loss its [B] vectors."""
+    pol = AnswerLogps(torch.tensor([-1.0]), torch.tensor([[-3.0, -2.0]]), torch.ones(1), torch.ones(1, 2))
+    vdpo = build_loss("vdpo", beta=1.0, aggregation="mean")
+    out = rejection_loss(vdpo, pol, torch.zeros(1), torch.zeros(1, 2), {})
+    # h = r_w - r_l = (-1 + 3, -1 + 2) = (2, 1); mean of -log sigmoid(h) = (0.126928 + 0.313262) / 2
+    torch.testing.assert_close(out.losses, torch.tensor([0.220095]), rtol=0, atol=1e-6)
+    single = AnswerLogps(torch.tensor([-1.0]), torch.tensor([[-3.0]]), torch.ones(1), torch.ones(1, 1))
+    sig = build_loss("sigmoid", beta=1.0)
+    torch.testing.assert_close(rejection_loss(sig, single, torch.zeros(1), torch.zeros(1, 1), {}).losses,
+                               sig(single.chosen, single.rejected[:, 0], torch.zeros(1), torch.zeros(1)).losses)

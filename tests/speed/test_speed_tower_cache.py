@@ -8,7 +8,6 @@ from speed_kit import assert_grads_close, build_family, loss_plain_and_cached, r
 from mmalign.losses import build_loss
 from mmalign.models.families import unwrap_model
 from mmalign.train.features import TOWER_KEY, tower_frozen, vision_frozen
-from mmalign.train.prefix import FEATURES_KEY, with_image_features
 from mmalign.train.reference import AdapterDisabled, FrozenCopy
 from mmalign.train.step import PairForward, compute_loss
 
@@ -60,8 +59,7 @@ def test_trainer_forward_uses_the_tower_cache(paths):
 
 
 def test_trainable_tower_gets_no_cache(paths):
-    model, adapter, collator, _ = setup(paths["llava"], paths["root"], "full")
+    model, adapter, collator, pad = setup(paths["llava"], paths["root"], "full")
     assert not tower_frozen(model, adapter)
-    batch = collator(records())
-    b = with_image_features(model, adapter, batch)
-    assert TOWER_KEY not in b and FEATURES_KEY not in b
+    sb, _ = PairForward(adapter, pad, "packed").prepare(model, collator(records()))
+    assert sb.vision_cache is None

@@ -6,7 +6,16 @@ import torch
 
 from mmalign.data import read_records
 from mmalign.data.collate import PreferenceCollator
-from mmalign.train.logps import concatenated_forward, token_logps
+from mmalign.train.step import PairForward
+
+
+def concatenated_forward(model, adapter, batch, pad):
+    return PairForward(adapter, pad, "concatenated")(model, batch)
+
+
+def token_logps(logits, ids):
+    """log p(ids[:, j] | ids[:, :j]) for j >= 1, from a full forward's logits."""
+    return torch.log_softmax(logits[:, :-1].float(), -1).gather(2, ids[:, 1:, None])[..., 0]
 
 
 def _records(tmp_path, synth_pairs):
@@ -54,6 +63,6 @@ def test_rejected_media_scores_chosen_answer_under_other_images(tmp_path, synth_
     for r in swapped:
         r.images = r.rejected_images
     ref = concatenated_forward(model, adapter, PreferenceCollator(proc, adapter, root)(swapped), pad)
-    assert torch.allclose(out.rejected, ref.chosen, atol=1e-4)
+    assert torch.allclose(out.rejected[:, 0], ref.chosen, atol=1e-4)
     assert torch.equal(batch["rejected_input_ids"], batch["chosen_input_ids"])
-    assert not torch.allclose(out.rejected, out.chosen)
+    assert not torch.allclose(out.rejected[:, 0], out.chosen)

@@ -33,11 +33,7 @@ def test_configurations_that_cannot_pack_get_concatenated_with_the_reason(text, 
         choose_backend("packed", family, text)
 
 
-def test_objectives_with_their_own_rejected_context_and_explicit_choices():
-    for needs in ({"rejected_media"}, {"joint"}):
-        chosen = choose_backend("auto", "llava", _text(), frozenset(needs))
-        assert chosen.name == "concatenated" and "own prompt or media" in chosen.reason
-    assert choose_backend("auto", "llava", _text(), online_rejected=True).name == "concatenated"
+def test_explicit_choices():
     assert choose_backend("concatenated", "llava", _text()).name == "concatenated"
     assert choose_backend("packed", "llava", _text(sliding_window=None)).name == "packed"
     with pytest.raises(ConfigError, match="scoring_backend"):

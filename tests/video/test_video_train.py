@@ -11,6 +11,7 @@ import yaml
 
 from mmalign.cli.main import main as cli
 from mmalign.train.config import load_train_config as load_config
+from mmalign.train.step import PairForward
 from mmalign.train.trainer import train
 from mmalign.train.video_sampler import build_pair_sampler
 
@@ -50,9 +51,9 @@ def test_online_candidates_are_deterministic_under_the_seed(tmp_path):
         if loaded is None:
             train(cfg)  # builds the base model and data
             loaded = load(str(tmp_path / "a" / "base-model"))
+        forward = PairForward(loaded.adapter, loaded.processor.tokenizer.pad_token_id, "packed")
         sampler = build_pair_sampler(cfg.pair_sampler, loss=build_loss("vdpo", aggregation="select"),
-                                     processor=loaded.processor, adapter=loaded.adapter,
-                                     pad_id=loaded.processor.tokenizer.pad_token_id, total_steps=2, seed=cfg.seed)
+                                     processor=loaded.processor, forward=forward, total_steps=2, seed=cfg.seed)
         train(load_config("configs/tiny/vdpo_video.yaml", [f"output_dir={tmp_path / ('s' + name)}", *FAST]),
               pair_sampler=sampler)
         histories.append(sampler.history)
