@@ -138,8 +138,9 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
                   checkpointing: tuple[bool, ...] = (False, True), learning_rate: float = 1e-5,
                   seed: int = 0, workdir: str | Path | None = None, timeout: float | None = None,
                   model: str | Path | None = None, device: str = "cpu", lora: bool = False,
-                  precision: str = "fp32", patch_size: int = 8) -> dict:
-    """Train with TRL and with mmalign for every (images, rejections, checkpointing) and return
+                  precision: str = "fp32", patch_size: int = 8, runs: int = 1) -> dict:
+    """Train with TRL and with mmalign for every (images, rejections, checkpointing), `runs` times each
+    (interleaved; each framework's row is its median run by samples/s), and return
     ``{"config", "rows", "trl", "mmalign", "ratio_samples_per_s"}`` (the top-level keys repeat the
     first row). Each row has ``trl`` and ``mmalign`` (``samples_per_s``, ``tokens_per_s``,
     ``peak_rss_mb``, ``final_loss``, ``step0_logps_chosen``, ``seconds``) and the ratios mmalign / TRL
@@ -149,6 +150,8 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
     from ..models.tiny import TinyLlavaSpec, build_tiny_llava
     from ..train.order import DataOrder
 
+    if runs < 1:
+        raise ValueError("--runs must be at least 1")
     for k in rejections:
         if batch % k or k > 5:
             raise ValueError(f"--rejections {k}: the batch ({batch} pairs) must be a multiple of it, and at most "
@@ -164,7 +167,7 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
               "checkpointing": list(checkpointing), "learning_rate": learning_rate, "precision": "fp32",
               "loss": "sigmoid", "beta": 0.1, "vision_tower": "frozen", "threads": os.environ.get("OMP_NUM_THREADS"),
               "image_tokens_per_image": (px // spec.patch_size) ** 2, "cpu_count": os.cpu_count(),
-              "device": device, "lora": lora}
+              "device": device, "lora": lora, "runs": runs}
     config["precision"] = precision
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "HF_DATASETS_OFFLINE": "1"}
@@ -199,11 +202,16 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
                     if lora:
                         common.append("--lora")
                     common += ["--precision", precision]
-                    trl = _run_worker(["--framework", "trl", "--data", str(ordered), "--out",
-                                       str(work / f"trl-{tag}"), *common], work / f"trl-{tag}.json", env, timeout)
-                    mm = _run_worker(["--framework", "mmalign", "--data", str(data), "--out",
-                                      str(work / f"mmalign-{tag}"), *common], work / f"mmalign-{tag}.json",
-                                     env, timeout)
+                    trl_runs, mm_runs = [], []
+                    for run in range(runs):  # interleaved, so load on a shared machine hits both alike
+                        rtag = f"{tag}-run{run}"
+                        trl_runs.append(_run_worker(["--framework", "trl", "--data", str(ordered), "--out",
+                                                     str(work / f"trl-{rtag}"), *common], work / f"trl-{rtag}.json",
+                                                    env, timeout))
+                        mm_runs.append(_run_worker(["--framework", "mmalign", "--data", str(data), "--out",
+                                                    str(work / f"mmalign-{rtag}"), *common],
+                                                   work / f"mmalign-{rtag}.json", env, timeout))
+                    trl, mm = _median_run(trl_runs), _median_run(mm_runs)
                     for r in (trl, mm):
                         r["tokens_per_s"] = round(r["samples_per_s"] * tokens_per_pair, 1)
                         r["ms_per_pair"] = round(1000.0 / r["samples_per_s"], 1)
@@ -219,6 +227,13 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
     first = rows[0]
     return {"config": config, "trl": first["trl"], "mmalign": first["mmalign"],
             "ratio_samples_per_s": first["ratio_samples_per_s"], "rows": rows}
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median samples/s (the lower middle one for an even count), with every run's
+    samples/s beside it."""
+    ranked = sorted(runs, key=lambda r: r["samples_per_s"])
+    return {**ranked[(len(ranked) - 1) // 2], "samples_per_s_runs": [r["samples_per_s"] for r in runs]}
 
 
 def format_table(result: dict) -> str:

@@ -1,4 +1,4 @@
-"""mmalign bench video|dpo ..."""
+"""mmalign bench video|dpo|logps ..."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 BENCHES = {
     "video": ("mmalign.cli.bench_video", "decoded + perturbed frames per second, decord vs PyAV"),
     "dpo": ("mmalign.cli.bench_dpo", "mmalign vs TRL DPOTrainer on the same tiny LLaVA"),
+    "logps": ("mmalign.cli.bench_logps", "peak memory of the log-prob step, full log-softmax vs chunked"),
 }
 
 

@@ -1,5 +1,5 @@
 """mmalign bench dpo [--json] [--images 1,2,4,8] [--rejections 1,2,4] [--steps N] [--batch B] [--hidden 256]
-[--layers 4] [--px 64] [--answer-tokens 16] [--checkpointing off,on] [--lr 1e-5] [--tiny] [--out DIR]"""
+[--layers 4] [--px 64] [--answer-tokens 16] [--checkpointing off,on] [--lr 1e-5] [--runs 3] [--tiny] [--out DIR]"""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--checkpointing", default="off,on", help="gradient checkpointing rows (default off,on)")
     parser.add_argument("--lr", type=float, default=1e-5, help="learning rate for both (default 1e-5)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=int, default=1,
+                        help="runs per row, interleaved; each framework's median run is reported (default 1; the "
+                             "documented protocol is 3 with OMP_NUM_THREADS=1)")
     parser.add_argument("--tiny", action="store_true",
                         help="smoke-test shape: hidden 32, 1 layer, 16 px, 1 image, 2 steps of 2, checkpointing off")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -62,7 +65,7 @@ def main(argv: list[str]) -> int:
     kw = {"images": _ints(args.images, "--images"), "rejections": _ints(args.rejections, "--rejections"),
               "steps": args.steps, "batch": args.batch, "hidden": args.hidden, "layers": args.layers, "px": args.px,
               "answer_tokens": args.answer_tokens, "checkpointing": _switches(args.checkpointing),
-              "learning_rate": args.lr, "seed": args.seed}
+              "learning_rate": args.lr, "seed": args.seed, "runs": args.runs}
     if args.tiny:
         kw.update(images=(1,), steps=2, batch=2, hidden=32, layers=1, px=16, checkpointing=(False,))
     try:

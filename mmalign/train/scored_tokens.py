@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..models.layer_trim import KEEP_FROM, enable_last_layer_trim
 from .label_logps import label_logps
 
 
@@ -72,15 +73,20 @@ def score_rows(model, adapter, inputs: dict, plan: ScoredTokens, n_answers: int,
                request: ScoreRequest, score_context: bool) -> AnswerScores:
     """One model call on `inputs` (input_ids [R, L] plus mask/positions/media), scores per `plan`."""
     rows, length = inputs["input_ids"].shape
-    keep = torch.zeros(rows, length, dtype=torch.bool, device=plan.row.device)
-    keep[plan.row, plan.pred] = True
-    kept_index = (keep.view(-1).long().cumsum(0) - 1).view(rows, length)
+    # Positions before the first predicting one feed no logits: the last decoder layer skips its output
+    # projection and MLP there (models/layer_trim.py) and the model returns `first` positions fewer.
+    first = int(plan.pred.min()) if plan.pred.numel() else 0
+    trim = {KEEP_FROM: first} if first > 0 and enable_last_layer_trim(adapter.decoder_layers(model)) else {}
+    offset = first if trim else 0
+    keep = torch.zeros(rows, length - offset, dtype=torch.bool, device=plan.row.device)
+    keep[plan.row, plan.pred - offset] = True
+    kept_index = (keep.view(-1).long().cumsum(0) - 1).view(rows, length - offset)
     hidden_ctx = _capture_output(adapter.final_norm(model)) if request.last_hidden else contextlib.nullcontext()
     with hidden_ctx as seen:
-        logits = model(**inputs, use_cache=False, logits_to_keep=keep).logits  # [M, V]
+        logits = model(**inputs, use_cache=False, logits_to_keep=keep, **trim).logits  # [M, V]
     logits = logits.reshape(-1, logits.shape[-1])
-    at = kept_index[plan.row, plan.pred]
-    lp = label_logps(logits, at, plan.label)  # [T] float32
+    at = kept_index[plan.row, plan.pred - offset]
+    lp = label_logps(logits, at, plan.label, overwrite_logits=True)  # [T] float32; nothing reads the logits later
     is_answer = plan.answer >= 0
     dev = lp.device
     sums = torch.zeros(n_answers, dtype=torch.float32, device=dev).index_add(0, plan.answer[is_answer], lp[is_answer])
@@ -101,5 +107,5 @@ def score_rows(model, adapter, inputs: dict, plan: ScoredTokens, n_answers: int,
         out.answer_logits = logits.new_zeros(n_answers, width, logits.shape[-1]).index_put(
             (n, t), logits[at[is_answer]])
     if request.last_hidden:
-        out.last_hidden = seen[-1][plan.answer_row, plan.last_col]
+        out.last_hidden = seen[-1][plan.answer_row, plan.last_col - offset]
     return out

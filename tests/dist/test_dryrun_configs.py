@@ -23,6 +23,8 @@ def test_cli_dry_run_offline(name, capsys):
     for word in ("parameters", "trainable", "tokens/sample", "weights", "gradients", "optimizer",
                  "activations", "total", "zero3 x 16"):
         assert word in out
+    # Every shipped 7B config (checkpointing on, DDP/ZeRO, PaMi-VDPO's online clips) gets the packed backend.
+    assert "scoring         packed (" in out
 
 
 def test_qwen25vl_7b_counts():

@@ -225,3 +225,34 @@ def test_online_pami_vdpo_sampler(paths, aggregation):
     torch.testing.assert_close(loss_p, loss_c, rtol=0, atol=1e-6)
     for name, g in g_p.items():
         torch.testing.assert_close(g, g_c[name], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["llava", "qwen"])
+def test_trimmed_last_layer_equals_the_plain_model_call(paths, family):
+    """Both backends skip the last layer's output projection and MLP before the first scored position;
+    log-probs and gradients equal an ordinary model call with full logits and a full log-softmax."""
+    from mmalign.train.concatenated import glue
+
+    model, adapter, collator, pad = setup(paths[family], paths["root"], "full")
+    batch = collator(records())
+    _, got = pair_scores(model, adapter, batch, pad, "packed")
+    (got.chosen.sum() - got.rejected.sum()).backward()
+    g_got = grads(model)
+    sums = []
+    for side in ("chosen", "rejected"):
+        extra = batch.get("prompt_mm_token_type_ids")
+        ids, attn, ans, types = glue(batch["prompt_input_ids"], batch["prompt_attention_mask"], batch[f"{side}_input_ids"],
+                                     batch[f"{side}_attention_mask"], pad, extra)
+        media = {k: batch[k] for k in adapter.media_keys if batch.get(k) is not None}
+        if types is not None:
+            media["mm_token_type_ids"] = types
+        logits = model(input_ids=ids, attention_mask=attn, **media).logits[:, :-1].float()
+        token = torch.log_softmax(logits, -1).gather(2, ids[:, 1:, None])[..., 0]
+        sums.append((token * ans[:, 1:]).sum(1))
+    (sums[0].sum() - sums[1].sum()).backward()
+    torch.testing.assert_close(got.chosen, sums[0], rtol=0, atol=1e-5)
+    torch.testing.assert_close(got.rejected[:, 0], sums[1], rtol=0, atol=1e-5)
+    g_want = grads(model)
+    for name, g in g_got.items():
+        torch.testing.assert_close(g, g_want[name], rtol=1e-4, atol=1e-5)
+    assert adapter.decoder_layers(model)[-1]._mmalign_trims
