@@ -1,4 +1,4 @@
-"""The one JSONL module, and atomic writes (DESIGN.md "Bad records").
+"""The one JSONL module, and atomic writes (docs/data-format.md, "Bad records").
 
 Reading:
 - `iter_jsonl(path)` yields `(line number, value)` for each non-blank line; a line that is not JSON yields a
@@ -7,7 +7,9 @@ Reading:
 
 Files that grow while a command runs (pair building, predictions, metrics) are appended one flushed line at
 a time with `JsonlAppender`; on resume `resume_jsonl(path)` cuts a torn last line (the run died mid-write)
-off the file and returns the complete lines. Every other output is written to a temporary name and renamed.
+off the file and returns the complete lines. Every other output is written to a temporary name and renamed;
+`temp_file_beside(path)` makes that temporary file with the mode a plain `open` would give (0666 & ~umask),
+not mkstemp's 0600, so renamed outputs are as readable as the rest.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +33,24 @@ class MalformedLine:
     """A line of a JSONL file that is not valid JSON; `message` says why (without the file and line)."""
 
     message: str
+
+
+def check_data_file(path: str | Path, what: str = "data file") -> Path:
+    """`path` as a Path when it is a readable file with something in it; else a DataError a user can act on
+    (not found, a folder, empty). Cheap: reads only up to the first non-blank byte."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a {what}; give the file itself")
+    if not path.is_file():
+        raise DataError(f"{path}: {what} not found")
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 16):
+                if chunk.strip():
+                    return path
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    raise DataError(f"{path}: the file is empty (no records)")
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
@@ -124,10 +145,49 @@ class JsonlAppender:
         self.close()
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (/proc/self/status)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
+
+
+def temp_file_beside(path: str | Path) -> tuple[int, str]:
+    """(fd, name) of a new temporary file next to `path`, for writing and then `os.replace`-ing onto it.
+
+    mkstemp creates files 0600; this gives them 0666 & ~umask, the mode a plain `open(path, "w")` gives.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return fd, tmp
+
+
+def umask_modes(folder: str | Path) -> None:
+    """Give every file under `folder` the mode a plain open() gives (0666 & ~umask): for folders written by
+    libraries that create some files 0600 (safetensors' adapter weights), before they are renamed into place."""
+    mode = 0o666 & ~current_umask()
+    for path in Path(folder).rglob("*"):
+        if path.is_file() and not path.is_symlink() and stat.S_IMODE(path.stat().st_mode) != mode:
+            path.chmod(mode)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = temp_file_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

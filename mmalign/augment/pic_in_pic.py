@@ -33,6 +33,16 @@ def inset_box(target_size: tuple[int, int], background_size: tuple[int, int], sc
     return Box(x0, y0, x0 + new_w, y0 + new_h)
 
 
+def _check_image(name: str, value) -> None:
+    if isinstance(value, Image.Image):
+        return
+    if isinstance(value, (list, tuple)):
+        raise TypeError(f"pic_in_pic: {name} must be one PIL image, got a {type(value).__name__} of "
+                        f"{len(value)}; Pic-in-Pic pastes one target over one background (several images: "
+                        "use sequence or grid_collage)")
+    raise TypeError(f"pic_in_pic: {name} must be a PIL image, got {type(value).__name__}")
+
+
 def pic_in_pic(
     target: Image.Image,
     background: Image.Image,
@@ -45,8 +55,13 @@ def pic_in_pic(
     """One image: ``background`` at its own resolution with ``target`` resized (LANCZOS) into its centre.
 
     The question is prefixed with a phrase drawn from ``phrases`` with ``seed`` ("Regarding the central
-    image, ..."). ``region.box`` is the inset.
+    image, ..."). ``region.box`` is the inset. A list (or anything but a PIL image) for either image is a
+    TypeError that says so.
     """
+    _check_image("target", target)
+    _check_image("background", background)
+    if not isinstance(question, str):
+        raise TypeError(f"pic_in_pic: question must be a string, got {type(question).__name__}")
     rng = random.Random(seed)
     box = inset_box(target.size, background.size, scale)
     canvas = rgb_copy(background)

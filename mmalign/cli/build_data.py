@@ -57,6 +57,7 @@ def _add_mia(sub) -> None:
 
 
 def _run_mia(args) -> int:
+    from ..data.llava_source import check_llava_file
     from ..models import load
     from ..pairs import MiaConfig, build_mia, parse_formats, summary_text
     from ..select import build_selector
@@ -76,6 +77,7 @@ def _run_mia(args) -> int:
                        selector=build_selector(args.selector, seed=args.seed, min_ppl=args.min_ppl,
                                                max_length_ratio=args.max_length_ratio,
                                                min_edit_distance=args.min_edit_distance))
+    check_llava_file(args.data)  # a missing, folder or empty file is answered before the model loads
     root = Path(args.root) if args.root else Path(args.data).parent
     loaded = load(args.model, dtype=args.dtype, device=args.device)
     try:
@@ -87,17 +89,21 @@ def _run_mia(args) -> int:
 
 
 def _add_video(sub) -> None:
+    # Defaults are written into each help text (ArgumentDefaultsHelpFormatter doubled them: "(default: ...)
+    # (default: )"), as for mia.
     p = sub.add_parser("video", help="offline VDPO records: rejected_videos = perturbed clips (MP4) under OUT",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       description="Offline VDPO records: each record's videos re-encoded and one perturbed copy "
+                                   "as rejected_videos (see docs/video.md).")
     p.add_argument("--data", required=True, help="records with 'videos' (JSONL)")
     p.add_argument("--root", default="", help="media root (default: the data file's folder)")
     p.add_argument("--out", required=True, help="output folder (video_pairs.jsonl and vid/)")
     p.add_argument("--perturbations", default="reverse,shuffle,segment_shuffle,flip,random_resized_crop",
-                   help="comma-separated names from mmalign.augment.video (one drawn per record)")
-    p.add_argument("--frames", type=int, default=8, help="frames decoded per video (uniform)")
-    p.add_argument("--fps", type=int, default=8, help="frame rate of the written clips")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit", type=int, default=0, help="stop after this many records (0 = all)")
+                   help="comma-separated names from mmalign.augment.video, one drawn per record (default: "
+                        "reverse,shuffle,segment_shuffle,flip,random_resized_crop)")
+    p.add_argument("--frames", type=int, default=8, help="frames decoded per video, uniform (default: 8)")
+    p.add_argument("--fps", type=int, default=8, help="frame rate of the written clips (default: 8)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the perturbation drawn per record (default: 0)")
+    p.add_argument("--limit", type=int, default=0, help="stop after this many records (default: 0 = all)")
     p.set_defaults(run=_run_video)
 
 

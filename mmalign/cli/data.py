@@ -1,19 +1,28 @@
-"""mmalign data validate --data FILE [--root DIR] [--model PATH --max-length N]"""
+"""mmalign data validate --data FILE [--root DIR] [--model PATH --max-length N]
+
+validate reads every record, checks its fields and types, and opens (decodes) every image and video it
+names; with --model it also checks that each record fits in --max-length tokens.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from ..data.media_check import decode_check
 from ..data.reader import read_records
+from ..io import check_data_file
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="mmalign data", description="Work with preference data.")
     sub = parser.add_subparsers(dest="action", required=True)
-    val = sub.add_parser("validate", help="report every problem in a preference JSONL file")
+    val = sub.add_parser("validate", help="report every problem in a preference JSONL file (fields, types, "
+                                             "media that cannot be decoded)")
     val.add_argument("--data", required=True, help="preference records (JSONL)")
     val.add_argument("--root", default=None, help="media root (default: the data file's folder)")
-    val.add_argument("--model", default=None, help="model path: also check token lengths with its processor")
+    val.add_argument("--model", default=None, help="model path: also check token lengths with its processor (media are "
+                                                           "decoded with or without it)")
     val.add_argument("--max-length", type=int, default=2048, help="with --model: longest prompt + answer")
     syn = sub.add_parser("synth", help="write synthetic data with known truth")
     syn.add_argument("kind", choices=("pairs", "llava", "text", "video"),
@@ -29,17 +38,17 @@ def main(argv: list[str]) -> int:
     if args.action == "synth":
         return _synth(args)
 
-    check = None
+    check_data_file(args.data)  # not found, a folder, empty: answered before a model loads
+    root = Path(args.root) if args.root else Path(args.data).parent
+    lengths = None
     if args.model:
-        from pathlib import Path
-
         from ..data.collate import PreferenceCollator
         from ..models import load
 
         loaded = load(args.model)
-        root = Path(args.root) if args.root else Path(args.data).parent
-        check = PreferenceCollator(loaded.processor, loaded.adapter, root, args.max_length).check_length
-    records, bad = read_records(args.data, args.root, "error", check=check, collect_all=True)
+        lengths = PreferenceCollator(loaded.processor, loaded.adapter, root, args.max_length).check_length
+    # Every image and video is opened (decoded); --model only adds the token-length check.
+    records, bad = read_records(args.data, root, "error", check=decode_check(root, then=lengths), collect_all=True)
     for message in bad.messages:
         print(message)
     if bad.total:

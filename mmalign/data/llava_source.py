@@ -15,7 +15,7 @@ from typing import Any
 
 from ..augment import IMAGE_TOKEN
 from ..errors import DataError
-from ..io import MalformedLine, iter_jsonl
+from ..io import MalformedLine, check_data_file, iter_jsonl
 from .schema import RecordProblem, resolve_media
 
 BAD_ROW_REASONS = ("malformed_json", "not_an_object", "no_id", "duplicate_id", "no_image", "missing_image",
@@ -116,11 +116,20 @@ def _check(value: Any, root: Path, seen: set[str]) -> tuple[str, str, str, str]:
     return rid, image, question, str(nxt["value"]).strip()
 
 
+def check_llava_file(path: str | Path) -> Path:
+    """A DataError at once (before a model is loaded) for a missing, folder or empty file, `[]` included."""
+    path = check_data_file(path, "instruction data file")
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16).lstrip()
+    if head.startswith(b"[") and head[1:].lstrip().startswith(b"]"):
+        raise DataError(f"{path}: the file is empty (no rows)")
+    return path
+
+
 def read_llava(path: str | Path, root: str | Path) -> tuple[list[SourceRow], list[BadRow]]:
     """Every row of a LLaVA-format file: the usable ones and the bad ones (with line and reason)."""
     path, root = Path(path), Path(root)
-    if not path.is_file():
-        raise DataError(f"{path}: instruction data not found")
+    check_data_file(path, "instruction data file")  # not found, a folder, empty
     rows: list[SourceRow] = []
     bad: list[BadRow] = []
     seen: set[str] = set()
@@ -132,4 +141,6 @@ def read_llava(path: str | Path, root: str | Path) -> tuple[list[SourceRow], lis
             continue
         seen.add(rid)
         rows.append(SourceRow(rid, image, question, answer, line))
+    if not rows and not bad:
+        raise DataError(f"{path}: the file is empty (no rows)")
     return rows, bad

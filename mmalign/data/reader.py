@@ -1,4 +1,4 @@
-"""Reading preference JSONL with the project's bad-record policy (DESIGN.md).
+"""Reading preference JSONL with the project's bad-record policy (docs/data-format.md).
 
 `on_bad_record="error"` stops at the first problem with "file:line: problem" (a DataError, which the
 CLI turns into exit status 1). `on_bad_record="skip"` keeps going and counts problems per reason.
@@ -15,7 +15,7 @@ from typing import Literal
 from tqdm.auto import tqdm
 
 from ..errors import DataError
-from ..io import MalformedLine, iter_jsonl
+from ..io import MalformedLine, check_data_file, iter_jsonl
 from .schema import PreferenceRecord, RecordProblem, check_media, parse_record
 
 OnBadRecord = Literal["error", "skip"]
@@ -69,8 +69,7 @@ def read_records(
     path = Path(path)
     if on_bad_record not in ("error", "skip"):
         raise ValueError(f"on_bad_record must be 'error' or 'skip', got {on_bad_record!r}")
-    if not path.is_file():
-        raise DataError(f"{path}: data file not found")
+    check_data_file(path)  # not found, a folder, empty: one clear error before any line
     root_path = Path(root) if root is not None else path.parent
     records: list[PreferenceRecord] = []
     bad = BadRecords()

@@ -1,4 +1,4 @@
-"""The preference record schema (DESIGN.md): parsing and checking one JSON object.
+"""The preference record schema (docs/data-format.md): parsing and checking one JSON object.
 
 `parse_record` turns a JSON object into a `PreferenceRecord` or raises `RecordProblem` with a short
 reason key (used for per-reason counts in skip mode) and a message for the user.
@@ -6,6 +6,7 @@ reason key (used for per-reason counts in skip mode) and a message for the user.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -104,14 +105,20 @@ def count_placeholders(messages: list[Message], kind: str) -> int:
     return sum(1 for m in messages for item in m["content"] if item.get("type") == kind)
 
 
+# TRL's single-media columns, which may hold one path string; the plural fields must be lists.
+SINGLE_MEDIA = ("image", "video")
+
+
 def _path_list(obj: dict, key: str) -> list[str] | None:
     if key not in obj or obj[key] is None:
         return None
     value = obj[key]
-    if isinstance(value, str):  # TRL's single "image" column, and a lone path string
+    if isinstance(value, str) and key in SINGLE_MEDIA:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RecordProblem("wrong_type", f"field '{key}' must be a list of path strings")
+        got = f"a string ({value!r}); write [{json.dumps(value)}]" if isinstance(value, str) else \
+            type(value).__name__
+        raise RecordProblem("wrong_type", f"field '{key}' must be a list of path strings, got {got}")
     return list(value)
 
 
@@ -132,6 +139,9 @@ def parse_record(obj: Any, index: int = 0) -> PreferenceRecord:
     for key in ("prompt", "chosen", "rejected"):
         if key not in obj:
             raise RecordProblem("missing_field", f"missing required field '{key}'")
+    if "id" in obj and not isinstance(obj["id"], str):
+        raise RecordProblem("wrong_type", f"field 'id' must be a string, got {type(obj['id']).__name__} "
+                                          f"({json.dumps(obj['id'])}); write \"id\": \"{obj['id']}\"")
     prompt = as_messages(obj["prompt"], "prompt", "user")
     chosen = as_messages(obj["chosen"], "chosen", "assistant")
     rejected = as_messages(obj["rejected"], "rejected", "assistant")

@@ -12,8 +12,11 @@ fall back to the other backend or to report the file as bad media.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -182,6 +185,31 @@ HANDLES = {"decord": DecordHandle, "pyav": PyAVHandle}
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:300]
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send what native code writes to the process's stderr (file descriptor 2) nowhere for the block.
+
+    decord (and the FFmpeg inside it) print their own log lines ("moov atom not found",
+    "video_reader.cc:83: ERROR opening ...") on a file they cannot open; the failure still comes back as
+    BackendFailure / RecordProblem with its reason, so commands that check many files (data validate,
+    build-data video) wrap each decode in this. Python's own writes inside the block are lost too, so keep
+    it short.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real fd 2 (embedded, some test runners): do nothing
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def backend_available(name: str) -> bool:

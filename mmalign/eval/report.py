@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from ..errors import DataError
-from ..io import write_json_atomic, write_text_atomic
+from ..io import temp_file_beside, write_json_atomic, write_text_atomic
 from .registry import BENCHMARKS
 
 
@@ -90,8 +89,7 @@ def draw_png(report: dict, path: str | Path) -> None:
         ax.legend(fontsize="small")
     fig.tight_layout()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temp_file_beside(path)  # the umask's mode, not mkstemp's 0600
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=100)

@@ -7,13 +7,16 @@ to `OUT/vid/<id>-<j>.mp4` (so chosen and rejected share frame count and codec se
 perturbation, drawn per record from `perturbations` with a seed derived from (seed, id), is encoded to
 `OUT/vid/<id>-<j>-<name>.mp4`. Written records keep every field, with `videos` and `rejected_videos`
 pointing into OUT and `meta.video_perturbation` naming the perturbation. Records without videos or with
-bad media are skipped and counted. The JSONL (`OUT/video_pairs.jsonl`) is flushed line by line; a rerun
+bad media are skipped and counted, each reported with its file and line (`log`, default stderr); the
+decoders' own log lines are kept off the terminal. A missing, folder or empty data file is a DataError
+before anything is written. The JSONL (`OUT/video_pairs.jsonl`) is flushed line by line; a rerun
 reuses finished records (a torn last line is dropped).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +24,8 @@ from ..data.reader import iter_record_lines
 from ..data.schema import RecordProblem, parse_record, resolve_media
 from ..data.synth.video import encode_mp4
 from ..data.video import load_clip
-from ..io import JsonlAppender, resume_jsonl
+from ..data.video_backends import native_stderr_silenced
+from ..io import JsonlAppender, check_data_file, resume_jsonl
 from ..select.video import derive_seed, make_candidates
 
 DEFAULT_OFFLINE = ("reverse", "shuffle", "segment_shuffle", "flip", "random_resized_crop")
@@ -29,15 +33,17 @@ DEFAULT_OFFLINE = ("reverse", "shuffle", "segment_shuffle", "flip", "random_resi
 
 def build_video_pairs(data: str | Path, root: str | Path, out: str | Path, *, perturbations=DEFAULT_OFFLINE,
                       num_frames: int = 8, seed: int = 0, fps: int = 8, limit: int = 0,
-                      name: str = "video_pairs.jsonl") -> tuple[Path, Counter]:
+                      name: str = "video_pairs.jsonl", log=None) -> tuple[Path, Counter]:
     """Write the records; returns (JSONL path, counts: written, reused and a count per skip reason)."""
+    log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+    data = check_data_file(data)
     root, out = Path(root), Path(out)
     (out / "vid").mkdir(parents=True, exist_ok=True)
     target = out / name
     done = {row.get("id") for row in resume_jsonl(target)}
     counts: Counter = Counter()
     with JsonlAppender(target) as appender:
-        for lineno, obj in iter_record_lines(Path(data)):
+        for lineno, obj in iter_record_lines(data):
             if limit and counts["written"] + counts["reused"] >= limit:
                 break
             try:
@@ -52,7 +58,7 @@ def build_video_pairs(data: str | Path, root: str | Path, out: str | Path, *, pe
                 stem = re.sub(r"[^A-Za-z0-9_.-]", "_", rec.id)
                 chosen, rejected, used = [], [], None
                 for j, rel in enumerate(rec.videos):
-                    frames, _, _ = load_clip(resolve_media(root, rel), num_frames, "uniform")
+                    frames = _decode(resolve_media(root, rel), rel, num_frames)
                     cand = make_candidates(frames, 1, seed=derive_seed(seed, rec.id, j),
                                            perturbations=perturbations)[0]
                     used = cand.name
@@ -62,6 +68,8 @@ def build_video_pairs(data: str | Path, root: str | Path, out: str | Path, *, pe
                     encode_mp4(out / rejected[-1], cand.frames, fps=fps)
             except RecordProblem as problem:
                 counts[problem.reason] += 1
+                if problem.reason != "no_video":
+                    log(f"{data}:{lineno}: skipped ({problem.reason}): {problem.message}")
                 continue
             row = {**obj, "videos": chosen, "rejected_videos": rejected}
             row.pop("video", None)
@@ -69,3 +77,13 @@ def build_video_pairs(data: str | Path, root: str | Path, out: str | Path, *, pe
             appender.write(row)
             counts["written"] += 1
     return target, counts
+
+
+def _decode(path: Path, rel: str, num_frames: int):
+    """`num_frames` uniform frames; a file that is no video is RecordProblem("bad_media") naming `rel`."""
+    try:
+        with native_stderr_silenced():  # decord/FFmpeg print their own lines on a file they cannot open
+            frames, _, _ = load_clip(path, num_frames, "uniform")
+    except RecordProblem as exc:
+        raise RecordProblem(exc.reason, f"video {rel!r}: {exc.message}") from None
+    return frames

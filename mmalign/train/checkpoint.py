@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..errors import MMAlignError
+from ..io import umask_modes
 
 STATE_FILE = "trainer_state.pt"
 
@@ -23,6 +24,7 @@ def save_model_folder(path: Path, model, processor) -> None:
     tmp.mkdir(parents=True)
     model.save_pretrained(tmp)
     processor.save_pretrained(tmp)
+    umask_modes(tmp)  # safetensors writes adapter weights 0600
     _replace_dir(tmp, path)
 
 
@@ -59,6 +61,7 @@ def save_checkpoint(output_dir: Path, step: int, model, processor, optimizer, sc
     processor.save_pretrained(tmp)
     torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "rng": rng_state(), **extra}, tmp / STATE_FILE)
+    umask_modes(tmp)  # safetensors writes adapter weights 0600
     _replace_dir(tmp, path)
     return path
 

@@ -37,7 +37,7 @@ class TrainConfig:
                                   "build a random tiny model into OUTPUT_DIR/base-model first")
     data: str = _f("", "preference records (JSONL); 'synthetic' (image), 'synthetic-text' or 'synthetic-video' "
                        "writes the synthetic world's pairs into OUTPUT_DIR/data first")
-    data_format: Literal["preference", "llava"] = _f("preference", "preference: JSONL records (DESIGN.md); llava: "
+    data_format: Literal["preference", "llava"] = _f("preference", "preference: JSONL records (docs/data-format.md); llava: "
                                                                  "LLaVA-665k-style instruction JSON for supervised "
                                                                  "fine-tuning with loss sft")
     root: str = _f("", "folder that media paths are relative to; empty = the data file's folder")

@@ -55,3 +55,13 @@ def test_determinism_seed_variation_and_untouched():
     assert len({pic_in_pic(t, bg, "Q?", seed=s).prompt for s in range(20)}) > 1
     assert snapshot([t, bg]) == before
     assert a.images[0] is not bg
+
+
+def test_a_list_is_a_clear_type_error():
+    target, bg = solid(40, 20, (250, 10, 10)), solid(64, 64, (10, 10, 220))
+    with pytest.raises(TypeError, match=r"background must be one PIL image, got a list of 2.*grid_collage"):
+        pic_in_pic(target, [bg, bg], "Is there a game?", seed=0)
+    with pytest.raises(TypeError, match=r"target must be one PIL image, got a list of 1"):
+        pic_in_pic([target], bg, "Is there a game?", seed=0)
+    with pytest.raises(TypeError, match="question must be a string"):
+        pic_in_pic(target, bg, ["Is there a game?"], seed=0)

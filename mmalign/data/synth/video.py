@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from ...io import write_jsonl_atomic
+from ...io import temp_file_beside, write_jsonl_atomic
 from .scenes import COLOURS, SHAPES, Scene, draw_scene
 
 DIRECTIONS: tuple[str, ...] = ("left", "right", "up", "down")
@@ -97,8 +96,7 @@ def encode_mp4(path: str | Path, frames: np.ndarray, fps: int = 8, crf: int = 18
     if h % 2 or w % 2:
         raise ValueError(f"yuv420p needs even frame sizes, got {w}x{h}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temp_file_beside(path)  # the umask's mode, not mkstemp's 0600
     os.close(fd)
     try:
         # faststart: the index (moov) goes first, as in files prepared for streaming
