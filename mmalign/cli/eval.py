@@ -2,7 +2,8 @@
 
     mmalign eval BENCH --model PATH --data FILE [--root DIR] --out DIR [--batch-size N] [--max-new-tokens N]
     mmalign eval BENCH --predictions FILE [FILE ...] --data FILE [--root DIR] --out DIR [--predictions-format NAME]
-    mmalign eval SYNTH --make-data DIR [--seed S] [--count N]   (synth-pope, synth-multi, synth-video)
+    mmalign eval SYNTH --make-data DIR [--seed S] [--count N]   (synth-pope, synth-multi, synth-video, synth-reward...)
+    mmalign eval REWARD_BENCH --judge SPEC|--predictions judgments.jsonl --data FILE --out DIR   (cli/eval_reward.py)
 
 With `--model`, answers go to OUT/predictions.jsonl as they come (a rerun asks only the questions not
 yet answered), then everything is scored exactly as with `--predictions`, which reads mmalign's answer
@@ -53,7 +54,8 @@ def parse_options(pairs: list[str]) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mmalign eval", description="Answer and score a hallucination benchmark.")
+    parser = argparse.ArgumentParser(prog="mmalign eval", description="Answer and score a hallucination benchmark, "
+                                                                       "or judge a reward benchmark.")
     parser.add_argument("bench", choices=sorted(BENCHMARKS), help="benchmark name")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--model", default=None, help="model folder or name: generate the answers first")
@@ -69,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None, help="output folder for predictions.jsonl and metrics.json")
     parser.add_argument("--on-bad-record", choices=("error", "skip"), default="error",
                         help="bad or missing prediction lines: stop (default) or leave them out and count them")
-    parser.add_argument("--judge", default=None, metavar="MODULE:FUNC",
-                        help="judge(prompt_text) -> str for mmhal and hallusionbench (scores say 'local judge')")
+    parser.add_argument("--judge", default=None, metavar="MODULE:FUNC|SPEC",
+                        help="mmhal, hallusionbench: judge(prompt_text) -> str as MODULE:FUNC (scores say 'local "
+                             "judge'); reward benchmarks: a judge SPEC as mmalign score takes (oracle, "
+                             "pointwise:model=PATH, pairwise:model=PATH)")
     parser.add_argument("--synonyms", default=None, help="chair: COCO synonym list (category, synonym, ...)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="benchmark option, e.g. match=first_sentence, mode=judge, "
@@ -110,8 +114,12 @@ def main(argv: list[str]) -> int:
     bench = get_benchmark(args.bench)
     if args.make_data:
         make_data(args)
-        if not (args.model or args.predictions):
+        if not (args.model or args.predictions or (args.judge and bench.kind == "reward")):
             return 0
+    if bench.kind == "reward":
+        from .eval_reward import reward_main
+
+        return reward_main(args, bench)
     missing = [flag for flag, v in (("--data", args.data), ("--out", args.out)) if v is None]
     if not (args.model or args.predictions):
         missing.append("--model or --predictions")

@@ -13,6 +13,9 @@ COMMANDS = {
     "build-data": ("mmalign.cli.build_data", "build preference pairs: mmalign build-data mia --data llava.json "
                                              "--root DIR --model PATH --out DIR"),
     "eval": ("mmalign.cli.eval", "evaluate a benchmark: mmalign eval BENCH --model PATH|--predictions FILE --data FILE --out DIR"),
+    "generate": ("mmalign.cli.generate", "sample answers: mmalign generate --model PATH --data FILE --out DIR --n N"),
+    "score": ("mmalign.cli.score", "score candidates: mmalign score --judge SPEC --data candidates.jsonl --out DIR"),
+    "pairs": ("mmalign.cli.pairs", "candidates to pairs: mmalign pairs --data scored.jsonl --out DIR --rule RULE"),
     "report": ("mmalign.cli.report", "compare runs' metrics.json: mmalign report DIR... --out DIR"),
     "bench": ("mmalign.cli.bench", "benchmarks: mmalign bench video|dpo [--json]"),
     "demo": ("mmalign.cli.demo", "run the built-in demo on a CPU"),

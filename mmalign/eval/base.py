@@ -44,6 +44,9 @@ class Benchmark:
     score: Callable[..., dict]
     options: frozenset[str] = frozenset()
     headline: tuple[str, ...] = ()  # overall metrics a report shows first
+    # "answer": a model answers each question (predictions are strings); "reward": a judge compares each
+    # item's chosen and rejected responses (predictions are judgments, `eval.reward_judgments`).
+    kind: str = "answer"
 
 
 def safe_div(num: float, den: float) -> float:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from functools import partial
 
-from . import amber, chair, hallusionbench, mmhal, pope, synth, videohallucer
+from . import (
+    amber,
+    chair,
+    crbench,
+    hallusionbench,
+    mmhal,
+    pope,
+    rewardbench,
+    synth,
+    synth_reward,
+    videohallucer,
+    videorewardbench,
+    vlrewardbench,
+)
 from .base import Benchmark
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -43,10 +56,34 @@ BENCHMARKS: dict[str, Benchmark] = {
         "synth-video", "synthetic moving-shape videos, basic/hallucinated yes/no pairs (object/direction/temporal)",
         partial(synth.read_suite, "synth-video"), synth.score_video, frozenset(),
         ("accuracy", "paired_accuracy", "hallucination_rate")),
+    # Reward benchmarks: a judge (not a model's answer) decides between each item's chosen and rejected.
+    "videorewardbench": Benchmark(
+        "videorewardbench", "VideoRewardBench video reward items; accuracy per dimension, overall micro "
+        "(layout unconfirmed)",
+        videorewardbench.read_questions, videorewardbench.score, frozenset(),
+        ("accuracy", "macro_accuracy", "consistency"), kind="reward"),
+    "vlrewardbench": Benchmark(
+        "vlrewardbench", "VL-RewardBench image reward items; macro accuracy over general/hallucination/reasoning",
+        vlrewardbench.read_questions, vlrewardbench.score, frozenset(),
+        ("macro_accuracy", "accuracy", "consistency"), kind="reward"),
+    "rewardbench": Benchmark(
+        "rewardbench", "RewardBench text reward items; chat/chat hard/safety/reasoning and their mean",
+        rewardbench.read_questions, rewardbench.score, frozenset(),
+        ("score", "chat", "chat_hard", "safety", "reasoning", "accuracy"), kind="reward"),
+    "crbench": Benchmark(
+        "crbench", "COIG-P's CRBench, Chinese text reward items; accuracy per domain and overall",
+        crbench.read_questions, crbench.score, frozenset(), ("accuracy", "consistency"), kind="reward"),
+    "synth-reward": Benchmark(
+        "synth-reward", "synthetic image reward items (true vs hallucinated answer), accuracy per kind",
+        synth_reward.read_questions, synth_reward.score, frozenset(), ("accuracy", "consistency"), kind="reward"),
+    "synth-reward-video": Benchmark(
+        "synth-reward-video", "synthetic video reward items (object, direction), accuracy per subset",
+        synth_reward.read_questions, partial(synth_reward.score, name="synth-reward-video"), frozenset(),
+        ("accuracy", "consistency"), kind="reward"),
 }
 
 # Benchmarks whose questions and media mmalign can write itself (`--make-data DIR`).
-SYNTHETIC = ("synth-pope", "synth-multi", "synth-video")
+SYNTHETIC = ("synth-pope", "synth-multi", "synth-video", "synth-reward", "synth-reward-video")
 
 
 def get_benchmark(name: str) -> Benchmark:

@@ -19,11 +19,10 @@ media are relative to `root` (default: the file's folder). All rates are percent
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
-from ..data.synth.scenes import COLOURS, SHAPES
+from ..data.synth.grading import answer_word
 from ..errors import DataError
 from .base import (
     Question,
@@ -93,17 +92,9 @@ def score_pope(questions: list[Question], predictions: dict[str, str]) -> dict:
 
 # --------------------------------------------------------------------------------------- synth-multi
 
-_PLURAL = {f"{s}es" if s.endswith("s") else f"{s}s": s for s in SHAPES}
-_VOCAB = {"colour": set(COLOURS), "shape": set(SHAPES), "exists": {"yes", "no"}}
-
-
 def parse_multi(answer: str, kind: str) -> str | None:
     """The first colour (kind "colour"), shape ("shape") or yes/no ("exists") word, lower-cased."""
-    for word in re.findall(r"[a-z]+", answer.lower()):
-        word = _PLURAL.get(word, word)
-        if word in _VOCAB[kind]:
-            return word
-    return None
+    return answer_word(answer, kind)
 
 
 def _multi_group(rows: list[tuple[str | None, dict]]) -> dict:

@@ -135,7 +135,7 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 # The layers as README.md "Layout" lists them, lowest first: each imports only from layers before it.
-ORDER = ("errors", "io", "config", "augment", "data", "losses", "models", "select", "pairs", "train", "eval",
+ORDER = ("errors", "io", "config", "augment", "data", "losses", "models", "judge", "select", "pairs", "train", "eval",
          "bench", "demo", "cli")
 
 

@@ -200,7 +200,7 @@ def _video_writer():
     return write_video_suite
 
 
-SUITES = ("synth-pope", "synth-multi", "synth-video")
+SUITES = ("synth-pope", "synth-multi", "synth-video", "synth-reward", "synth-reward-video")
 
 
 def write_suite(name: str, root: str | Path, seed: int = 0, count: int | None = None, px: int | None = None) -> Path:
@@ -215,4 +215,12 @@ def write_suite(name: str, root: str | Path, seed: int = 0, count: int | None = 
         return write_multi_suite(root, **kwargs)
     if name == "synth-video":
         return _video_writer()(root, **kwargs)
+    if name == "synth-reward":
+        from .reward_suite import write_reward_suite
+
+        return write_reward_suite(root, **kwargs)
+    if name == "synth-reward-video":
+        from .reward_suite import write_reward_video_suite
+
+        return write_reward_video_suite(root, **kwargs)
     raise ValueError(f"unknown synthetic suite {name!r}; valid: {', '.join(SUITES)}")

@@ -1,0 +1,27 @@
+"""Judges: anything that scores responses (DESIGN.md "Candidates and judges").
+
+    from mmalign.judge import build_judge
+    judge = build_judge("oracle:noise=1.0")                 # or "pointwise:model=PATH", "pairwise:model=PATH"
+    judge.score(records)                                    # [[score or None per candidate] per record]
+
+Built in: the oracle judge (the synthetic world's truth, with optional noise), the generative pointwise judge
+(Self-Rewarding's additive 5-point prompt, asked n times and averaged) and the generative pairwise judge
+(asked in both orders). `register_judge_kind` adds more (reward models join that way). `score_candidates`
+is what `mmalign score` runs: several judges over a candidate file, resumably.
+"""
+
+from .base import Judge, PairwiseJudge, derived_seed
+from .oracle import OracleJudge
+from .score_file import score_candidates
+from .spec import (
+           JUDGE_KINDS,
+           JudgeContext,
+           JudgeKind,
+           JudgeSpec,
+           build_judge,
+           parse_judge_spec,
+           register_judge_kind,
+)
+
+__all__ = ["JUDGE_KINDS", "Judge", "JudgeContext", "JudgeKind", "JudgeSpec", "OracleJudge", "PairwiseJudge",
+           "build_judge", "derived_seed", "parse_judge_spec", "register_judge_kind", "score_candidates"]
