@@ -5,13 +5,15 @@
     judge.score(records)                                    # [[score or None per candidate] per record]
 
 Built in: the oracle judge (the synthetic world's truth, with optional noise), the generative pointwise judge
-(Self-Rewarding's additive 5-point prompt, asked n times and averaged) and the generative pairwise judge
-(asked in both orders). `register_judge_kind` adds more (reward models join that way). `score_candidates`
-is what `mmalign score` runs: several judges over a candidate file, resumably.
+(Self-Rewarding's additive 5-point prompt, asked n times and averaged), the generative pairwise judge (asked
+in both orders) and the reward-model judge (`load_reward(path)`: a model trained with `head: value`).
+`register_judge_kind` adds more. `score_candidates` is what `mmalign score` runs: several judges over a
+candidate file, resumably.
 """
 
 from .base import Judge, PairwiseJudge, derived_seed
 from .oracle import OracleJudge
+from .reward_model import RewardModelJudge, load_reward
 from .score_file import score_candidates
 from .spec import (
            JUDGE_KINDS,
@@ -24,4 +26,5 @@ from .spec import (
 )
 
 __all__ = ["JUDGE_KINDS", "Judge", "JudgeContext", "JudgeKind", "JudgeSpec", "OracleJudge", "PairwiseJudge",
-           "build_judge", "derived_seed", "parse_judge_spec", "register_judge_kind", "score_candidates"]
+           "RewardModelJudge", "build_judge", "derived_seed", "load_reward", "parse_judge_spec", "register_judge_kind",
+           "score_candidates"]

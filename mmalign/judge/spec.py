@@ -4,10 +4,11 @@
     oracle:noise=1.5,seed=3                 ... with Gaussian noise
     pointwise:model=PATH[,samples=3,temperature=0.7,top_p=0.9,prompt=FILE,max_score=5,max_new_tokens=128]
     pairwise:model=PATH[,prompt=FILE,samples=1,temperature=0]
+    reward-model:model=PATH[,batch_size=8]   a reward model trained with `head: value` (mmalign.judge.reward_model)
     any kind: name=NAME                     the key the scores are kept under (default: kind, or kind-<model folder>)
 
-Extension point: `register_judge_kind(kind, JudgeKind(build, options, help))` adds a kind (the reward-model
-judge of the "Reward models" issue registers "reward-model" this way); `build(options, context)` gets the
+Extension point: `register_judge_kind(kind, JudgeKind(build, options, help))` adds a kind (the built-in kinds
+below register this way); `build(options, context)` gets the
 options already converted to the declared types and returns an object with the `mmalign.judge.base.Judge`
 interface.
 """
@@ -147,6 +148,18 @@ def _pairwise(options: dict, context: JudgeContext):
     return PairwiseModelJudge("pairwise", _asker(options, context), template)
 
 
+def _reward_model(options: dict, context: JudgeContext):
+    from .reward_model import load_reward
+
+    device = context.device
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return load_reward(options["model"], root=context.root, device=device, dtype=context.dtype,
+                       video_frames=context.video_frames, batch_size=options["batch_size"])
+
+
 def _model_name(kind: str) -> Callable[[dict], str]:
     return lambda options: f"{kind}-{Path(options['model'].rstrip('/')).name}"
 
@@ -162,3 +175,6 @@ register_judge_kind("pointwise", JudgeKind(
 register_judge_kind("pairwise", JudgeKind(_pairwise, dict(MODEL_OPTIONS),
                                           "a model comparing two responses, asked in both orders",
                                           _model_name("pairwise")))
+register_judge_kind("reward-model", JudgeKind(_reward_model, {"model": (str, ...), "batch_size": (int, 8)},
+                                              "a reward model trained with head: value (docs/reward-models.md): "
+                                              "one score per candidate", _model_name("reward-model")))

@@ -47,6 +47,9 @@ class Loss:
     # True for objectives that take every rejection of a record at once (policy_rejected [B, K]); the
     # trainer spreads the others over (chosen, rejection) pairs when a record has K > 1 rejections.
     takes_rejection_sets: ClassVar[bool] = False
+    # True for reward-model objectives (bt, bt_margin): they read their inputs as scores, so a value head's
+    # scores may take the log-probs' place (`head: value`); the others need a policy's log-probs.
+    takes_reward_scores: ClassVar[bool] = False
 
     def __call__(
         self,

@@ -38,6 +38,7 @@ class BradleyTerry(Loss):
 
     name: ClassVar[str] = "bt"
     needs: ClassVar[frozenset[str]] = frozenset()
+    takes_reward_scores: ClassVar[bool] = True
     label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
@@ -58,6 +59,7 @@ class BradleyTerryMargin(Loss):
 
     name: ClassVar[str] = "bt_margin"
     needs: ClassVar[frozenset[str]] = frozenset({"strength"})
+    takes_reward_scores: ClassVar[bool] = True
     margin_scale: float = 1.0
     label_smoothing: float = 0.0
     smooth_negative_only: bool = True

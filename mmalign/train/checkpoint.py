@@ -17,12 +17,16 @@ from ..io import umask_modes
 STATE_FILE = "trainer_state.pt"
 
 
-def save_model_folder(path: Path, model, processor) -> None:
-    """Write model (or adapter) and processor into a fresh folder at `path`, atomically."""
+def save_model_folder(path: Path, model, processor, final: bool = False) -> None:
+    """Write model (or adapter) and processor into a fresh folder at `path`, atomically. `final`: a model with
+    a shareable export form (a text reward model: sequence classification) writes that instead."""
     tmp = path.parent / f".{path.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    model.save_pretrained(tmp)
+    if final and hasattr(model, "export_pretrained"):
+        model.export_pretrained(tmp, processor)
+    else:
+        model.save_pretrained(tmp)
     processor.save_pretrained(tmp)
     umask_modes(tmp)  # safetensors writes adapter weights 0600
     _replace_dir(tmp, path)

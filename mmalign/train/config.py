@@ -58,6 +58,11 @@ class TrainConfig:
     # -- objective --
     loss: dict = _f({"name": "sigmoid", "beta": 0.1}, "objective: {name: NAME, HYPER: VALUE, ...}; see "
                                                       "docs/objectives.md")
+    head: Literal["lm", "value"] = _f("lm", "lm: the objective gets the answers' summed log-probs (a policy); value: a "
+                                             "linear value head on the final hidden state at each answer's last "
+                                             "token gives one score per answer and the objective (bt, bt_margin) "
+                                             "gets those scores: a reward model, no reference model "
+                                             "(docs/reward-models.md)")
     transforms: list = _f([], "dataset transforms applied before training, in order: [{name: fdpo_flip}, "
                               "{name: score_gap_filter, threshold: 2}, ...]; the result is written to "
                               "OUTPUT_DIR/data/transformed.jsonl")

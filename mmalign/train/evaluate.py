@@ -1,4 +1,5 @@
-"""Held-out preference accuracy: how often the trained policy's implicit reward prefers the chosen answer."""
+"""Held-out preference accuracy: how often the trained policy's implicit reward (or a reward model's score)
+prefers the chosen answer."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from .step import PairForward, to_device
 
 @torch.no_grad()
 def reward_accuracy(policy, reference, forward: PairForward, collator, records, batch_size: int, device) -> dict:
-    """Fraction of pairs with r(chosen) > r(rejected), r = log pi - log pi_ref; also the mean margin."""
+    """Fraction of pairs with r(chosen) > r(rejected), r = log pi - log pi_ref (a reward model, reference
+    None: r = its score); also the mean margin."""
     was_training = policy.training
     policy.eval()
     margins: list[float] = []
     for start in range(0, len(records), batch_size):
         batch = to_device(collator(records[start:start + batch_size]), device)
         pol = forward(policy, batch)
+        if reference is None:  # a reward model: its scores are the rewards
+            margins += (pol.chosen - pol.rejected[:, 0]).float().tolist()
+            continue
         ref = reference_logps(reference, policy, lambda m: forward(m, batch))
         margins += ((pol.chosen - ref.chosen) - (pol.rejected[:, 0] - ref.rejected[:, 0])).float().tolist()
     policy.train(was_training)

@@ -93,17 +93,17 @@ def freeze_modules(model, adapter, cfg: TrainConfig) -> None:
 
 
 def build_policy_and_reference(model, adapter, cfg: TrainConfig):
-    """Freeze what should not train, wrap LoRA, and pick the matching reference."""
+    """Freeze what should not train, wrap LoRA, and pick the matching reference (None for a reward model)."""
     if cfg.freeze_language_model and (cfg.lora.enabled or not adapter.language_prefixes):
         why = "LoRA already leaves the language model's weights frozen" if cfg.lora.enabled else (
             f"the {adapter.family} family has no separate language model to freeze")
         raise ConfigError(f"freeze_language_model: {why}")
     if cfg.lora.enabled:
         model = apply_lora(model, adapter, cfg.lora)
-        reference = AdapterDisabled()
+        reference = AdapterDisabled() if cfg.head == "lm" else None
     else:
         freeze_modules(model, adapter, cfg)
-        reference = FrozenCopy(model)
+        reference = FrozenCopy(model) if cfg.head == "lm" else None  # a reward model has no reference
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         if hasattr(model, "enable_input_require_grads"):

@@ -44,6 +44,7 @@ from .setup import (
 )
 from .step import PairForward, batch_tokens, compute_loss, to_device
 from .transform_data import transform_file
+from .value_scoring import ValueForward, check_value_head, score_stats, score_sums, value_policy
 from .video_sampler import build_pair_sampler
 
 # A pair sampler may rewrite a micro-batch before the forward pass, with the model at hand (online
@@ -81,6 +82,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     output_dir = Path(cfg.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     loss_fn = _build_loss(cfg)
+    if cfg.head == "value":
+        check_value_head(cfg, loss_fn)
     if cfg.data_format == "llava" and loss_fn.needs & {"reference", "rejected_media", "joint"}:
         raise MMAlignError(f"data_format: llava has no rejected answers; use loss: {{name: sft}} "
                            f"(got {cfg.loss.get('name')!r})")
@@ -120,12 +123,15 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
         check_rejections(loss_fn, cfg.precompute_ref, bool(cfg.pair_sampler))
         rejections_per_prompt(records)
     model, reference = build_policy_and_reference(loaded.model, loaded.adapter, cfg)
+    if cfg.head == "value":  # a reward model: backbone + value head (value_scoring.py)
+        model = value_policy(model, cfg)
     if isinstance(getattr(reference, "model", None), torch.nn.Module):
         reference.model.to(accelerator.device)
     backend = choose_backend(cfg.scoring_backend, loaded.adapter.family, decoder_config(model))
     if main:
         print(f"scoring backend: {backend.name} ({backend.reason})")
-    forward = PairForward(loaded.adapter, collator.tokenizer.pad_token_id, backend.name)
+    forward = (ValueForward if cfg.head == "value" else PairForward)(
+        loaded.adapter, collator.tokenizer.pad_token_id, backend.name)
     ref_table = None
     if cfg.precompute_ref and cfg.pair_sampler:
         raise MMAlignError("precompute_ref cannot be used with a pair_sampler (its rejections change every step)")
@@ -178,7 +184,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     model.train()
     for step in range(start_step, total_steps):
         started = time.perf_counter()
-        sums = torch.zeros(8, device=accelerator.device)  # loss, r_c, r_l, acc, lp_c, lp_r, pairs, tokens
+        # loss, r_c, r_l, acc, lp_c, lp_r, pairs, tokens, then the scores' sum, sum of squares and count
+        sums = torch.zeros(11, device=accelerator.device)
         finite = True
         micro = order.micro_batches(step, accelerator.process_index)
         for m, indices in enumerate(micro):
@@ -207,7 +214,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
                 (out.chosen_rewards.float() > out.rejected_rewards.float().reshape(len(indices), -1).amax(1))
                 .float().sum(), pol.chosen.detach().float().sum(), pol.rejected.detach().float().mean(1).sum(),
                 torch.tensor(float(len(indices)), device=accelerator.device),
-                torch.tensor(float(batch_tokens(batch)), device=accelerator.device)])
+                torch.tensor(float(batch_tokens(batch)), device=accelerator.device), *score_sums(out)])
         # Every rank must agree on skipping, or DDP would deadlock.
         finite_all = accelerator.reduce(torch.tensor(float(finite), device=accelerator.device), "sum")
         sums = accelerator.reduce(sums, "sum")
@@ -238,6 +245,8 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
                "logps/rejected": float(sums[5]) / n, "lr": lr, "grad_norm": float(grad_norm),
                "samples/s": n / elapsed, "tokens/s": float(sums[7]) / elapsed,
                "nonfinite_skipped": nonfinite_total}
+        if cfg.head == "value":  # a reward model's scores: their spread, and no log-probs
+            row = {k: v for k, v in row.items() if not k.startswith("logps/")} | score_stats(sums[8:])
         if not loss_fn.compares_pairs:  # rewards and the rejected side mean nothing to SFT
             row = {k: v for k, v in row.items() if not k.startswith("rewards/") and k != "logps/rejected"}
         if log is not None and ((step + 1) % cfg.logging_steps == 0 or step + 1 == total_steps):
@@ -257,7 +266,7 @@ def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainRes
     accelerator.wait_for_everyone()
     final_dir = output_dir / "final"
     if main:
-        ckpt.save_model_folder(final_dir, unwrapped, loaded.processor)
+        ckpt.save_model_folder(final_dir, unwrapped, loaded.processor, final=True)
     result_eval = None
     if eval_file is not None and main:
         eval_root = eval_file.parent if cfg.eval_data.startswith("synthetic") else root
@@ -306,6 +315,9 @@ def _restore(path: Path, model, optimizer, scheduler, cfg: TrainConfig) -> int:
     from safetensors.torch import load_file
 
     state = ckpt.load_state(path)
+    if hasattr(model, "load_head"):  # a reward model: its value head, then the backbone as below
+        model.load_head(path)
+        model = model.backbone
     if cfg.lora.enabled:
         from peft import set_peft_model_state_dict
 

@@ -1,5 +1,6 @@
 """Two CPU processes (torchrun, gloo, DDP through accelerate) match one process with twice the
-accumulation: same logged metrics, same final weights; a 2-process checkpoint resumes in 1 process."""
+accumulation: same logged metrics, same final weights (a reward model's value head included); a 2-process
+checkpoint resumes in 1 process."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import yaml
 from dist_helpers import assert_same_metrics, assert_same_weights, metrics, run_train, write_config
 
 
-@pytest.mark.parametrize("variant", ["full", "lora_precompute"])
+@pytest.mark.parametrize("variant", ["full", "lora_precompute", "value_head"])
 def test_two_processes_match_one_with_double_accumulation(tmp_path, tiny_llava_path, synth_pairs, variant):
     over = {"save_steps": 2}
     if variant == "lora_precompute":
         # LoRA (adapter-disabled reference) + reference log-probs precomputed before training.
         over.update(lora={"enabled": True, "r": 4, "alpha": 8, "dropout": 0.0}, precompute_ref=True,
                     freeze_vision_tower=True)
+    elif variant == "value_head":
+        # A reward model: the value head is applied outside the DDP-wrapped forward and still syncs.
+        over.update(head="value", loss={"name": "bt"})
     else:
         over.update(freeze_vision_tower=False)
     cfg = write_config(tmp_path / "c.yaml", tiny_llava_path, synth_pairs, **over)
