@@ -43,3 +43,26 @@ def test_two_processes_match_one_with_double_accumulation(tmp_path, tiny_llava_p
         rows = metrics(resumed)
         assert [r["step"] for r in rows] == [3]
         assert_same_metrics(rows, metrics(one)[2:])
+
+
+def test_under_torchrun_the_language_model_runs_once_per_micro_batch(tmp_path, tiny_llava_path, synth_pairs):
+    """Two DDP ranks with gradient checkpointing: the decoder runs once per micro-batch before the backward,
+    on B rows of prompt + both answers (not 2B rows of prompt + answer)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data, root = synth_pairs
+    script = Path(__file__).with_name("ddp_forward_count.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           str(script), str(tiny_llava_path), str(data), str(root), str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    ranks = [json.loads((tmp_path / f"rank{i}.json").read_text()) for i in range(2)]
+    assert sorted(r["rank"] for r in ranks) == [0, 1]
+    for r in ranks:
+        assert r["ddp"] == "DistributedDataParallel" and r["grad"]
+        assert r["calls"] == 1 and r["shape"] == r["expected"]
