@@ -39,10 +39,11 @@ def main(model_dir: str, data: str, root: str, out_dir: str) -> None:
     accelerator.backward((pairs.chosen - pairs.rejected[:, 0]).sum())
     hook.remove()
     answer_width = max(batch["chosen_input_ids"].shape[1], batch["rejected_input_ids"].shape[1])
-    Path(out_dir, f"rank{accelerator.process_index}.json").write_text(json.dumps({"rank": accelerator.process_index, "ddp": type(model).__name__, "calls": before_backward,
-                      "shape": shapes[0][:2], "expected": [batch["prompt_input_ids"].shape[0],
-                                                           batch["prompt_input_ids"].shape[1] + 2 * answer_width],
-                      "grad": any(p.grad is not None for p in model.parameters())}))
+    report = {"rank": accelerator.process_index, "ddp": type(model).__name__, "calls": before_backward,
+              "shape": shapes[0][:2],
+              "expected": [batch["prompt_input_ids"].shape[0], batch["prompt_input_ids"].shape[1] + 2 * answer_width],
+              "grad": any(p.grad is not None for p in model.parameters())}
+    Path(out_dir, f"rank{accelerator.process_index}.json").write_text(json.dumps(report))
     accelerator.wait_for_everyone()
     torch.distributed.destroy_process_group()
 
