@@ -38,7 +38,7 @@ from .pope import binary_metrics, parse_answer
 
 QUESTIONS_FILE = "questions.jsonl"
 TRUTH_KEYS = {"synth-pope": ("label", "kind"), "synth-multi": ("kind", "answer", "distractor_answers"),
-              "synth-video": ("label", "pair", "role")}
+              "synth-video": ("label", "pair", "role"), "synth-reward": ("chosen", "rejected")}
 
 
 def read_suite(name: str, data_path: str | Path, root: str | Path | None = None) -> list[Question]:

@@ -9,33 +9,19 @@ scalar ties are wrong. The oracle judge (`--judge oracle`) reads `truth.referenc
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from ..errors import DataError
-from .base import Question, default_root, media_path, read_json_items, require, unique_ids
+from .base import Question
 from .reward_metrics import RewardRules, score_reward
-
-QUESTIONS_FILE = "questions.jsonl"
+from .synth import read_suite
 RULES = RewardRules(order="both", scalar_tie=0.0, undecided=0.0)
 
 
 def read_questions(data_path: str | Path, root: str | Path | None = None) -> list[Question]:
-    data_path = Path(data_path)
-    path = data_path / QUESTIONS_FILE if data_path.is_dir() else data_path
-    media_root = default_root(path, root)
-    questions = []
-    for lineno, obj in read_json_items(path):
-        where = f"{path}:{lineno}"
-        require(obj, ("id", "prompt", "subset", "truth"), where)
-        require(obj["truth"], ("chosen", "rejected"), f"{where}: truth")
-        kind = "videos" if "videos" in obj else "images"
-        media = obj.get(kind)
-        if not isinstance(media, list) or not media:
-            raise DataError(f"{where}: needs a non-empty 'images' or 'videos' list")
-        questions.append(Question(
-            id=str(obj["id"]), media=tuple(media_path(media_root, m, where) for m in media), prompt=str(obj["prompt"]),
-            truth={k: str(v) for k, v in obj["truth"].items()}, subset=str(obj["subset"]), media_type=kind[:-1]))
-    return unique_ids(questions, path)
+    """The suite's questions, read as the other synthetic suites are (`synth.read_suite`), texts as strings."""
+    return [dataclasses.replace(q, truth={k: str(v) for k, v in q.truth.items()})
+            for q in read_suite("synth-reward", data_path, root)]
 
 
 def score(questions: list[Question], predictions: dict[str, dict], name: str = "synth-reward") -> dict:

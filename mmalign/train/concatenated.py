@@ -7,10 +7,38 @@ numbers positions itself from the 2D attention mask, as in ordinary training.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from .scored_tokens import AnswerScores, ScoredTokens, ScoreRequest, score_rows
 from .scoring_batch import ScoringBatch
+
+
+@dataclass(frozen=True)
+class GluedLayout:
+    """Where each column of the glued rows reads from: the left-padded prompt or the right-padded answer."""
+
+    in_prompt: torch.Tensor  # [R, L] column holds a prompt token
+    in_answer: torch.Tensor  # [R, L] column holds an answer token
+    prompt_col: torch.Tensor  # [R, L] its column in the prompt tensor (valid where in_prompt)
+    answer_col: torch.Tensor  # [R, L] its column in the answer tensor (valid where in_answer)
+
+    @classmethod
+    def of(cls, prompt_mask: torch.Tensor, answer_mask: torch.Tensor) -> GluedLayout:
+        p_len, a_len = prompt_mask.sum(1, keepdim=True), answer_mask.sum(1, keepdim=True)
+        width = int((p_len + a_len).max())
+        col = torch.arange(width, device=prompt_mask.device)[None]
+        return cls(col < p_len, (col >= p_len) & (col < p_len + a_len),
+                   (prompt_mask.shape[1] - p_len + col).clamp(max=prompt_mask.shape[1] - 1),
+                   (col - p_len).clamp(min=0, max=max(answer_mask.shape[1] - 1, 0)))
+
+    def place(self, prompt: torch.Tensor, answer: torch.Tensor | None, fill) -> torch.Tensor:
+        """A per-token tensor of the glued rows: prompt values, answer values (or `fill`), then `fill`."""
+        out = torch.where(self.in_prompt, prompt.gather(1, self.prompt_col), torch.full_like(self.prompt_col, fill))
+        if answer is not None:
+            out = torch.where(self.in_answer, answer.gather(1, self.answer_col), out)
+        return out.to(prompt.dtype)
 
 
 def glue(prompt_ids, prompt_mask, answer_ids, answer_mask, pad_id: int, prompt_extra=None):
@@ -19,22 +47,11 @@ def glue(prompt_ids, prompt_mask, answer_ids, answer_mask, pad_id: int, prompt_e
     Returns input_ids, attention_mask, answer_mask (1 on answer tokens) and, if given, the per-token
     extra (e.g. Qwen's mm_token_type_ids) carried along with zeros on answer tokens.
     """
-    b = prompt_ids.shape[0]
-    p_len = prompt_mask.sum(1)
-    a_len = answer_mask.sum(1)
-    width = int((p_len + a_len).max())
-    ids = prompt_ids.new_full((b, width), pad_id)
-    attn = prompt_mask.new_zeros((b, width))
-    ans = prompt_mask.new_zeros((b, width))
-    extra = None if prompt_extra is None else prompt_extra.new_zeros((b, width))
-    for i in range(b):
-        p, a = int(p_len[i]), int(a_len[i])
-        ids[i, :p] = prompt_ids[i, prompt_ids.shape[1] - p:]
-        ids[i, p:p + a] = answer_ids[i, :a]
-        attn[i, :p + a] = 1
-        ans[i, p:p + a] = 1
-        if extra is not None:
-            extra[i, :p] = prompt_extra[i, prompt_extra.shape[1] - p:]
+    layout = GluedLayout.of(prompt_mask, answer_mask)
+    ids = layout.place(prompt_ids, answer_ids, pad_id)
+    attn = (layout.in_prompt | layout.in_answer).to(prompt_mask.dtype)
+    ans = layout.in_answer.to(prompt_mask.dtype)
+    extra = None if prompt_extra is None else layout.place(prompt_extra, None, 0)
     return ids, attn, ans, extra
 
 
@@ -42,11 +59,12 @@ def concatenated_scores(model, adapter, sb: ScoringBatch, pad_id: int,
                         request: ScoreRequest = ScoreRequest()) -> AnswerScores:
     """Scores of every answer (and, for DOVE, context) of `sb` from one forward over glued rows."""
     owner = sb.answer_context
-    ids, attn, ans, _ = glue(sb.context_ids[owner], sb.context_mask[owner], sb.answer_ids, sb.answer_mask, pad_id)
+    layout = GluedLayout.of(sb.context_mask[owner], sb.answer_mask)
+    ids = layout.place(sb.context_ids[owner], sb.answer_ids, pad_id)
+    attn = (layout.in_prompt | layout.in_answer).long()
     inputs = {"input_ids": ids, "attention_mask": attn, **adapter.select_media(sb.media, sb.context_ids, owner)}
-    for key, values in sb.context_tokens.items():
-        inputs[key] = glue(sb.context_ids[owner], sb.context_mask[owner], sb.answer_ids, sb.answer_mask, pad_id,
-                           values[owner])[3]
+    for key, values in sb.context_tokens.items():  # per-token media types (Qwen): answers are text (0)
+        inputs[key] = layout.place(values[owner], None, 0)
     start = sb.context_mask.sum(1)[owner]  # [N] column of each answer's first token
     n, t = sb.answer_mask.bool().nonzero(as_tuple=True)
     col = start[n] + t

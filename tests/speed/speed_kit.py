@@ -44,6 +44,33 @@ def write_images(root: Path, n: int = 4) -> None:
         Image.new("RGB", (32 + 16 * (i % 2), 32), (60 * i, 30, 200 - 40 * i)).save(root / f"{i}.png")
 
 
+def say(text: str) -> list[dict]:
+    return _msg("assistant", [_text(text)])
+
+
+def write_media(root: Path) -> Path:
+    """The test images and two 16-frame clips (a red circle moving left, a blue square moving down)."""
+    from mmalign.data.synth.video import VideoScene, write_video
+
+    write_images(root)
+    write_video(root / "left.mp4", VideoScene("circle", "red", "left"))
+    write_video(root / "down.mp4", VideoScene("square", "blue", "down"))
+    return root
+
+
+def family_paths(base: Path, families=("llava", "qwen", "text")) -> dict[str, Path]:
+    """{"root": media folder, family: tiny model folder} under `base`."""
+    return {"root": write_media(base / "media"), **{f: build_family(f, base / f) for f in families}}
+
+
+def video_records() -> list[PreferenceRecord]:
+    """Two video pairs, each with the other clip as its altered (rejected) video."""
+    ask = _msg("user", [{"type": "video"}, _text("which way does it move")])
+    return [PreferenceRecord("v0", ask, say("left"), say("down"), videos=["left.mp4"], rejected_videos=["down.mp4"]),
+            PreferenceRecord("v1", ask, say("it moves down"), say("up"), videos=["down.mp4"],
+                             rejected_videos=["left.mp4"])]
+
+
 def records(vision: bool = True) -> list[PreferenceRecord]:
     """Three pairs: 1 image + long prompt, 4 images + short prompt, 1 image + medium prompt."""
     img = [{"type": "image"}] if vision else []

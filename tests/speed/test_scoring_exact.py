@@ -9,16 +9,16 @@ import pytest
 import torch
 from speed_kit import (
     assert_packed_equals_concatenated,
-    build_family,
+    family_paths,
     grads,
     pair_scores,
     records,
+    say,
     setup,
-    write_images,
+    video_records,
 )
 
 from mmalign.data.collate import PreferenceCollator
-from mmalign.data.schema import PreferenceRecord
 from mmalign.train.rejections import attach_rejected_list
 from mmalign.train.scored_tokens import ScoreRequest
 from mmalign.train.scoring_batch import from_collated
@@ -26,17 +26,7 @@ from mmalign.train.scoring_batch import from_collated
 
 @pytest.fixture(scope="module")
 def paths(tmp_path_factory):
-    from mmalign.data.synth.video import VideoScene, write_video
-
-    base = tmp_path_factory.mktemp("scoring")
-    write_images(base / "media")
-    write_video(base / "media" / "left.mp4", VideoScene("circle", "red", "left"))
-    write_video(base / "media" / "down.mp4", VideoScene("square", "blue", "down"))
-    return {"root": base / "media", **{f: build_family(f, base / f) for f in ("llava", "qwen", "text")}}
-
-
-def _say(text):
-    return [{"role": "assistant", "content": [{"type": "text", "text": text}]}]
+    return family_paths(tmp_path_factory.mktemp("scoring"))
 
 
 def _with_rejections(recs, k):
@@ -44,16 +34,9 @@ def _with_rejections(recs, k):
     out = []
     for i, r in enumerate(recs):
         r = copy.copy(r)
-        r.rejected_list = ([recs[(i + 1) % len(recs)].rejected] + [_say(w) for w in ("no", "a red one", "two")])[:k - 1]
+        r.rejected_list = ([recs[(i + 1) % len(recs)].rejected] + [say(w) for w in ("no", "a red one", "two")])[:k - 1]
         out.append(r)
     return out
-
-
-def _video_records():
-    ask = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": "which way does it move"}]}]
-    return [PreferenceRecord("v0", ask, _say("left"), _say("down"), videos=["left.mp4"], rejected_videos=["down.mp4"]),
-            PreferenceRecord("v1", ask, _say("it moves down"), _say("up"), videos=["down.mp4"],
-                             rejected_videos=["left.mp4"])]
 
 
 @pytest.mark.parametrize("checkpointing", [False, True])
@@ -127,7 +110,7 @@ def test_qwen_video(paths, altered):
     model, adapter, _, pad = setup(paths["qwen"], paths["root"], "full")
     needs = frozenset({"rejected_media"}) if altered else frozenset()
     collator = PreferenceCollator(adapter.processor, adapter, paths["root"], needs=needs, num_frames=4)
-    batch = collator(_video_records())
+    batch = collator(video_records())
     assert batch.get("pixel_values_videos") is not None
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.train()
@@ -207,7 +190,7 @@ def test_online_pami_vdpo_sampler(paths, aggregation):
     model, adapter, _, pad = setup(paths["qwen"], paths["root"], "lora")
     collator = PreferenceCollator(adapter.processor, adapter, paths["root"], needs=frozenset({"rejected_media"}),
                                   num_frames=4, online_rejected=True)
-    batch = collator(_video_records())
+    batch = collator(video_records())
     loss = build_loss("vdpo", aggregation=aggregation)
     got = {}
     for backend in ("concatenated", "packed"):

@@ -5,11 +5,10 @@ losses a reward model cannot train with are refused at setup."""
 
 import pytest
 import torch
-from speed.speed_kit import build_family, grads, records, setup, write_images
+from speed.speed_kit import family_paths, grads, records, setup, video_records
 
 from mmalign.data.candidates import message_text
 from mmalign.data.collate import PreferenceCollator
-from mmalign.data.schema import PreferenceRecord
 from mmalign.errors import ConfigError
 from mmalign.models.value_head import HEAD_CONFIG, HEAD_WEIGHTS, ValueModel
 from mmalign.train.checkpoint import save_model_folder
@@ -19,30 +18,14 @@ from mmalign.train.value_scoring import ValueForward
 
 @pytest.fixture(scope="module")
 def paths(tmp_path_factory):
-    from mmalign.data.synth.video import VideoScene, write_video
-
-    base = tmp_path_factory.mktemp("value-head")
-    write_images(base / "media")
-    write_video(base / "media" / "left.mp4", VideoScene("circle", "red", "left"))
-    write_video(base / "media" / "down.mp4", VideoScene("square", "blue", "down"))
-    return {"root": base / "media", **{f: build_family(f, base / f) for f in ("llava", "qwen", "text")}}
-
-
-def _say(text):
-    return [{"role": "assistant", "content": [{"type": "text", "text": text}]}]
-
-
-def _video_records():
-    ask = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": "which way does it move"}]}]
-    return [PreferenceRecord("v0", ask, _say("left"), _say("down"), videos=["left.mp4"]),
-            PreferenceRecord("v1", ask, _say("it moves down"), _say("up"), videos=["down.mp4"])]
+    return family_paths(tmp_path_factory.mktemp("value-head"))
 
 
 def _batch(paths, family, video=False):
     mode = "full" if family != "qwen" else "lora"  # LoRA on one family: the head trains beside the adapters
     model, adapter, _, pad = setup(paths[family], paths["root"], mode)
     collator = PreferenceCollator(adapter.processor, adapter, paths["root"], num_frames=4)
-    recs = _video_records() if video else records(vision=family != "text")
+    recs = video_records() if video else records(vision=family != "text")
     return ValueModel.around(model, seed=3), adapter, collator(recs), pad, recs
 
 

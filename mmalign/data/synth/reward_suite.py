@@ -21,8 +21,7 @@ from pathlib import Path
 from ...io import write_jsonl_atomic
 from .questions import ask
 from .scenes import COLOURS, draw_scene, sample_scene
-
-QUESTIONS_FILE = "questions.jsonl"
+from .suites import QUESTIONS_FILE
 VIDEO_SUBSETS = ("object", "direction")
 
 
