@@ -62,7 +62,11 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             return float(value)  # YAML 1.1 reads "1e-6" (no dot) as a string
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond any float
+            digits = len(str(abs(value)))
+            raise ConfigError(f"{key}: an integer of {digits} digits is too large for a number") from None
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{key}: expected an integer, got {value!r}")
@@ -82,7 +86,7 @@ def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
     """Build dataclass `cls` from `data`, refusing unknown keys and wrong types."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields), key=str)  # YAML keys may be numbers, dates, null
     if unknown:
         raise ConfigError(f"unknown config key '{prefix}{unknown[0]}'; valid keys here: "
                           f"{', '.join(prefix + k for k in fields)}")
@@ -116,7 +120,9 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     key, raw = item.split("=", 1)
     try:
         value = yaml.safe_load(raw) if raw != "" else ""
-    except yaml.YAMLError:
+    except Exception:  # noqa: BLE001
+        # Not YAML, or a scalar PyYAML's constructors cannot build ("!!int x", "2001-02-30": they raise
+        # ValueError, IndexError, KeyError, ... besides YAMLError): the text itself then.
         value = raw
     return key.strip().split("."), value
 
@@ -141,11 +147,26 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})") from None
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML (nested too deeply)") from None
+    except Exception as exc:  # noqa: BLE001
+        # PyYAML's constructors raise ValueError, IndexError, KeyError, ... on values they cannot build:
+        # 2001-02-30, a 5000-digit integer, "!!int x", "!!float ''".
+        raise ConfigError(f"{path}: invalid YAML value ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config must be a mapping of keys to values")
     return data

@@ -4,6 +4,10 @@ Reading:
 - `iter_jsonl(path)` yields `(line number, value)` for each non-blank line; a line that is not JSON yields a
   `MalformedLine` in place of the value, so a reader that skips bad lines can count it and go on.
 - `numbered_jsonl(path)` / `read_jsonl(path)` are strict: a malformed line raises DataError "file:line: ...".
+- Malformed includes what `json.loads` lets through or fails on in other ways: bytes that are not UTF-8, a
+  number with more digits than Python converts, nesting deeper than the parser recurses, half a surrogate
+  pair (`"\\ud800"`, which no UTF-8 file can hold). `loads` / `raw_decode` are json's, with all of these
+  raised as `json.JSONDecodeError`; a byte-order mark at the start of a file is passed over.
 
 Files that grow while a command runs (pair building, predictions, metrics) are appended one flushed line at
 a time with `JsonlAppender`; on resume `resume_jsonl(path)` cuts a torn last line (the run died mid-write)
@@ -17,7 +21,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -53,16 +59,79 @@ def check_data_file(path: str | Path, what: str = "data file") -> Path:
     raise DataError(f"{path}: the file is empty (no records)")
 
 
+_DECODER = json.JSONDecoder()
+# Bytes that are not UTF-8, as `errors="surrogateescape"` decodes them (valid UTF-8 never gives these).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_BLANKS = re.compile(r"[ \t\n\r]*")  # what JSON counts as whitespace
+BOM = "\ufeff"
+
+
+def raw_decode(text: str, pos: int = 0) -> tuple[Any, int]:
+    """`json.JSONDecoder().raw_decode(text, pos)`, every malformed document raising json.JSONDecodeError."""
+    try:
+        value, end = _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer longer than sys.get_int_max_str_digits()
+        limit = sys.get_int_max_str_digits()
+        found = re.compile(rf"\d{{{limit + 1},}}").search(text, pos)
+        raise json.JSONDecodeError(f"a number with more than {limit} digits", text,
+                                   found.start() if found else pos) from None
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, pos) from None
+    found = _SURROGATE_ESCAPE.search(text, pos, end)
+    if found:  # rare: check that every escaped surrogate is half of a pair that json joined into a character
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            half = exc.object[exc.start:exc.end]
+            half = half.encode("unicode_escape").decode()
+            raise json.JSONDecodeError(f"{half} is half of a surrogate pair, not a character", text,
+                                       found.start()) from None
+    return value, end
+
+
+def loads(text: str) -> Any:
+    """`json.loads(text)`, every malformed document raising json.JSONDecodeError (see `raw_decode`)."""
+    value, end = raw_decode(text, _BLANKS.match(text).end())
+    end = _BLANKS.match(text, end).end()
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
+
+
+def read_utf8(path: str | Path) -> str:
+    """The text of `path` without a leading byte-order mark; bytes that are not UTF-8 raise DataError
+    "file:line: not UTF-8 text (byte 0x.. at column N)"."""
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = raw.count(b"\n", 0, exc.start) + 1, exc.start - raw.rfind(b"\n", 0, exc.start)
+        byte = raw[exc.start]
+        raise DataError(f"{path}:{line}: not UTF-8 text (byte 0x{byte:02x} at column {column})") from None
+    return text.removeprefix(BOM)
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed value or MalformedLine) for each non-blank line of `path`."""
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
         for lineno, line in enumerate(fh, start=1):
+            if lineno == 1:
+                line = line.removeprefix(BOM)
             if not line.strip():
                 continue
-            try:
-                yield lineno, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, MalformedLine(f"malformed JSON ({exc.msg} at column {exc.colno})")
+            bad = _UNDECODABLE.search(line)
+            if bad:
+                value = MalformedLine(f"not UTF-8 text (byte 0x{ord(bad.group()) - 0xDC00:02x} at column "
+                                      f"{bad.start() + 1})")
+            else:
+                try:
+                    value = loads(line)
+                except json.JSONDecodeError as exc:
+                    value = MalformedLine(f"malformed JSON ({exc.msg} at column {exc.colno})")
+            yield lineno, value
 
 
 def numbered_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:

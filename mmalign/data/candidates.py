@@ -1,4 +1,4 @@
-"""Candidate files (DESIGN.md "Candidates and judges"): prompts in, sampled answers out, scores added.
+"""Candidate files (docs/candidates.md): prompts in, sampled answers out, scores added.
 
 A candidate file is JSON lines, one prompt per line, media as in preference records:
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import DataError
+from ..io import check_data_file
 from .schema import RecordProblem, as_messages, count_placeholders
 
 OnBadRecord = Literal["error", "skip"]
@@ -130,8 +131,7 @@ def candidate_record(obj: Any, line: int) -> dict:
 
 def _lines(path: Path):
     """(line, value or RecordProblem) of a JSON-lines file, or of a JSON list (LLaVA's instruction files)."""
-    if not path.is_file():
-        raise DataError(f"{path}: data file not found")
+    check_data_file(path)  # not found, a folder, empty (else an empty file would answer nothing, silently)
     # One reader for both shapes: llava_source's, which already turns malformed lines into RecordProblems.
     from .llava_source import _iter_values
 

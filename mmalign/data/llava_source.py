@@ -1,8 +1,9 @@
 """Read LLaVA-format instruction data (LLaVA-665k: a JSON list, or JSON lines) row by row, with line numbers.
 
-A usable row has an ``id``, one ``image`` found under the root, a first ``human`` turn holding an
-``<image>`` tag, and a ``gpt`` turn after it. Only that first question/answer pair is used (paper,
-mia_dpo.md §2.1). Anything else is a :class:`BadRow` with its line and a stable reason.
+A usable row has an ``id``, one ``image`` found under the root, a first ``human`` turn holding one
+``<image>`` tag (and no ``<video>`` tag), and a ``gpt`` turn after it (without either tag). Only that first
+question/answer pair is used (paper, mia_dpo.md §2.1). Anything else is a :class:`BadRow` with its line and
+a stable reason.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from typing import Any
 
 from ..augment import IMAGE_TOKEN
 from ..errors import DataError
-from ..io import MalformedLine, check_data_file, iter_jsonl
-from .schema import RecordProblem, resolve_media
+from ..io import BOM, MalformedLine, check_data_file, iter_jsonl, raw_decode, read_utf8
+from .schema import PLACEHOLDER, RecordProblem, resolve_media
 
 BAD_ROW_REASONS = ("malformed_json", "not_an_object", "no_id", "duplicate_id", "no_image", "missing_image",
-                   "no_human_turn", "no_image_tag", "no_answer")
+                   "no_human_turn", "no_image_tag", "extra_media_tag", "no_answer")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,6 @@ class BadRow:
 
 def _iter_json_list(text: str, path: Path) -> Iterator[tuple[int, Any]]:
     """(line, value) for each element of a top-level JSON list."""
-    dec = json.JSONDecoder()
     pos = text.index("[") + 1
     n = len(text)
 
@@ -59,7 +59,7 @@ def _iter_json_list(text: str, path: Path) -> Iterator[tuple[int, Any]]:
         line += text.count("\n", counted_to, pos)
         counted_to = pos
         try:
-            value, pos = dec.raw_decode(text, pos)
+            value, pos = raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg}); cannot read further") from None
         yield line, value
@@ -73,10 +73,15 @@ def _iter_json_list(text: str, path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def _iter_values(path: Path) -> Iterator[tuple[int, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        yield from _iter_json_list(text, path)
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16).removeprefix(BOM.encode())
+    if not head.lstrip().startswith(b"["):
+        yield from _iter_lines(path)
         return
+    yield from _iter_json_list(read_utf8(path), path)
+
+
+def _iter_lines(path: Path) -> Iterator[tuple[int, Any]]:
     for line, value in iter_jsonl(path):  # JSON lines
         yield line, RecordProblem("malformed_json", value.message) if isinstance(value, MalformedLine) else value
 
@@ -110,10 +115,17 @@ def _check(value: Any, root: Path, seen: set[str]) -> tuple[str, str, str, str]:
     question = turns[first]["value"]
     if IMAGE_TOKEN not in question:
         raise RecordProblem("no_image_tag", f"the first human turn has no {IMAGE_TOKEN} tag")
+    tags = PLACEHOLDER.findall(question)
+    if len(tags) > 1:  # one image: a second tag would ask the model for an image that is not there
+        raise RecordProblem("extra_media_tag", f"the first human turn has {len(tags)} <image>/<video> tags "
+                                               f"for one image")
     nxt = turns[first + 1] if first + 1 < len(turns) else None
     if not isinstance(nxt, dict) or nxt.get("from") != "gpt" or not str(nxt.get("value", "")).strip():
         raise RecordProblem("no_answer", "no gpt answer follows the first human turn")
-    return rid, image, question, str(nxt["value"]).strip()
+    answer = str(nxt["value"]).strip()
+    if PLACEHOLDER.search(answer):
+        raise RecordProblem("extra_media_tag", "the gpt answer holds an <image>/<video> tag")
+    return rid, image, question, answer
 
 
 def check_llava_file(path: str | Path) -> Path:

@@ -186,7 +186,12 @@ def resolve_media(root: Path, rel: str) -> Path:
     p = PurePosixPath(rel)
     if p.is_absolute() or Path(rel).is_absolute():
         raise RecordProblem("path_escapes_root", f"media path {rel!r} is absolute; paths are relative to --root")
-    full = (root / rel).resolve()
+    if "\0" in rel:
+        raise RecordProblem("bad_path", f"media path {rel!r} holds a NUL character")
+    try:
+        full = (root / rel).resolve()
+    except (OSError, RuntimeError) as exc:  # a name too long for the file system; a symlink loop
+        raise RecordProblem("bad_path", f"media path {rel!r} cannot be resolved ({exc})") from None
     root_resolved = root.resolve()
     if full != root_resolved and root_resolved not in full.parents:
         raise RecordProblem("path_escapes_root", f"media path {rel!r} escapes the root folder {str(root)!r}")
@@ -197,5 +202,10 @@ def check_media(rec: PreferenceRecord, root: Path) -> None:
     """Every media path stays inside root and exists."""
     for rel in rec.media_paths():
         full = resolve_media(root, rel)
-        if not full.is_file():
+        try:
+            found = full.is_file()
+        except OSError as exc:  # a name too long for the file system
+            raise RecordProblem("bad_path",
+                                f"media path {rel!r} cannot be checked ({exc.strerror or exc})") from None
+        if not found:
             raise RecordProblem("missing_media", f"media file {rel!r} not found under {str(root)!r}")

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import DataError, MMAlignError
+from ..io import loads, read_utf8
 from .base import Question, answers_for, default_root, media_path, read_json_items, require
 
 DISCRIMINATIVE_SUBSETS = {
@@ -57,14 +58,21 @@ def read_questions(data_path: str | Path, root: str | Path | None = None) -> lis
     query_path, annotation_path = _locate(data_path)
     annotations = {}
     for lineno, obj in read_json_items(annotation_path):
-        require(obj, ("id", "type", "truth"), f"{annotation_path}:{lineno}")
+        where = f"{annotation_path}:{lineno}"
+        require(obj, ("id", "type", "truth"), where)
+        _check_id(obj["id"], where)
+        if obj["type"] == "generative":
+            for key in ("truth", "hallu"):
+                words = obj.get(key, [])
+                if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                    raise DataError(f"{where}: '{key}' of a generative item must be a list of object names")
         annotations[obj["id"]] = obj
     image_root = default_root(data_path, root)
     questions = []
     for lineno, obj in read_json_items(query_path):
         where = f"{query_path}:{lineno}"
         require(obj, ("id", "image", "query"), where)
-        ann = annotations.get(obj["id"])
+        ann = annotations.get(_check_id(obj["id"], where))
         if ann is None:
             raise DataError(f"{where}: id {obj['id']!r} has no entry in {annotation_path}")
         if ann["type"] == "generative":
@@ -73,11 +81,17 @@ def read_questions(data_path: str | Path, root: str | Path | None = None) -> lis
             # inference.py's final `else` counts every type it does not name (the real file has 689
             # items of type "relation" beside "discriminative-relation") as a relation question, and
             # every truth other than "yes" as "no".
-            subset = DISCRIMINATIVE_SUBSETS.get(ann["type"], "relation")
+            subset = DISCRIMINATIVE_SUBSETS.get(str(ann["type"]), "relation")
             truth = {"truth": "yes" if ann["truth"] == "yes" else "no", "type": str(ann["type"])}
         questions.append(Question(id=str(obj["id"]), media=(media_path(image_root, obj["image"], where),),
                                   prompt=str(obj["query"]), truth=truth, subset=subset))
     return questions
+
+
+def _check_id(value, where: str):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise DataError(f"{where}: 'id' must be an integer or a string, got {type(value).__name__}")
+    return value
 
 
 def _discriminative_table(questions: list[Question], answers: list[str]) -> dict[str, dict]:
@@ -185,17 +199,36 @@ def _resources(data_path, association, safe_words) -> tuple[dict, list[str]]:
     if data_path is not None:
         base = Path(data_path) if Path(data_path).is_dir() else Path(data_path).parent.parent
     if isinstance(association, (str, Path)):
-        association = json.loads(Path(association).read_text(encoding="utf-8"))
+        association = _read_association(Path(association))
     if isinstance(safe_words, (str, Path)):
-        safe_words = Path(safe_words).read_text(encoding="utf-8").splitlines()
+        safe_words = _read_text(Path(safe_words), "safe words file").splitlines()
     if association is None:
         if base is None:
             raise MMAlignError("AMBER generative scoring needs relation.json: pass data_path= or association=")
-        association = json.loads((base / "relation.json").read_text(encoding="utf-8"))
+        association = _read_association(base / "relation.json")
     if safe_words is None:
         path = base / "safe_words.txt" if base is not None else None
-        safe_words = path.read_text(encoding="utf-8").splitlines() if path and path.is_file() else []
+        safe_words = _read_text(path, "safe words file").splitlines() if path and path.is_file() else []
     return association, list(safe_words)
+
+
+def _read_text(path: Path, what: str) -> str:
+    if not path.is_file():
+        raise DataError(f"{path}: {what} not found")
+    return read_utf8(path)
+
+
+def _read_association(path: Path) -> dict[str, list[str]]:
+    """relation.json: {object: [associated words]}."""
+    try:
+        association = loads(_read_text(path, "AMBER relation file (relation.json)"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(association, dict) or not all(
+            isinstance(words, list) and all(isinstance(w, str) for w in words)
+            for words in association.values()):
+        raise DataError(f"{path}: must be an object of {{object: [associated words]}}")
+    return association
 
 
 def score(questions: list[Question], predictions: dict[str, str], data_path=None, association=None,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ..io import MalformedLine, iter_jsonl
+from ..io import BOM, MalformedLine, iter_jsonl, loads
 from .answer_formats import AnswerFormat, describe, formats_for, get_format, recognise
 from .answer_ids import IdContext, Ignored, LineProblem, load_llava_questions
 from .base import Question, read_json_items
@@ -41,17 +41,17 @@ def file_records(path: str | Path) -> list[tuple[int, Any]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: answer file not found")
-    text = path.read_text(encoding="utf-8")
-    head = text.lstrip()[:1]
-    if head == "[":
+    raw = path.read_bytes().removeprefix(BOM.encode())
+    head = raw.lstrip()[:1]
+    if head == b"[":
         return read_json_items(path)
-    if head == "{":
+    if head == b"{":
         try:
-            whole = json.loads(text)
-        except json.JSONDecodeError:
-            whole = None  # several lines: JSON lines
+            whole = loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            whole = None  # several lines: JSON lines (a bad line is counted there)
         if isinstance(whole, dict):
-            return [(text[:len(text) - len(text.lstrip())].count("\n") + 1, whole)]
+            return [(raw[:len(raw) - len(raw.lstrip())].count(b"\n") + 1, whole)]
     return list(iter_jsonl(path))
 
 

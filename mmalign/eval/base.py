@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import DataError
-from ..io import numbered_jsonl
+from ..io import numbered_jsonl, raw_decode, read_utf8
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def read_json_items(path: str | Path) -> list[tuple[int, Any]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path)
     start = len(text) - len(text.lstrip())
     if text[start:start + 1] == "[":
         return _array_items(path, text, start)
@@ -72,14 +72,15 @@ def read_json_items(path: str | Path) -> list[tuple[int, Any]]:
 def _array_items(path: Path, text: str, start: int) -> list[tuple[int, Any]]:
     # Decoding one item at a time (instead of json.loads on the whole file) is what lets us know the
     # line of every item for later messages such as "missing field".
-    decoder = json.JSONDecoder()
     items: list[tuple[int, Any]] = []
     pos = start + 1
     expect_item = True
+    lineno, counted_to = 1, 0  # lines counted on from the last item (recounting from 0 is quadratic)
     while True:
         while pos < len(text) and text[pos] in " \t\r\n":
             pos += 1
-        lineno = text.count("\n", 0, pos) + 1
+        lineno += text.count("\n", counted_to, pos)
+        counted_to = pos
         if pos >= len(text):
             raise DataError(f"{path}:{lineno}: malformed JSON (unterminated array)")
         if text[pos] == "]" and (not expect_item or not items):
@@ -93,7 +94,7 @@ def _array_items(path: Path, text: str, start: int) -> list[tuple[int, Any]]:
         if not expect_item:
             raise DataError(f"{path}:{lineno}: malformed JSON (expected ',' or ']')")
         try:
-            obj, end = decoder.raw_decode(text, pos)
+            obj, end = raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno})") from None
         items.append((lineno, obj))

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import DataError, MMAlignError
+from ..io import read_utf8
 from .base import (
     Question,
     answers_for,
@@ -84,7 +85,7 @@ def load_synonyms(source: str | Path | Iterable[str]) -> dict[str, str]:
         path = Path(source)
         if not path.is_file():
             raise DataError(f"{path}: synonyms file not found")
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_utf8(path).splitlines()
     else:
         lines = list(source)
     mapping: dict[str, str] = {}
@@ -122,6 +123,8 @@ def read_questions(data_path: str | Path, root: str | Path | None = None) -> lis
         require(obj, ("image_id", "image", "gt_objects"), where)
         if not isinstance(obj["gt_objects"], list):
             raise DataError(f"{where}: 'gt_objects' must be a list of COCO category names")
+        if not isinstance(obj.get("gt_captions", []), list):
+            raise DataError(f"{where}: 'gt_captions' must be a list of captions")
         questions.append(Question(
             id=str(obj["image_id"]),
             media=(media_path(image_root, obj["image"], where),),

@@ -18,14 +18,14 @@ the items not yet judged. The same lines, written by any tool (a reward model ru
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from ..errors import DataError
 from ..io import JsonlAppender, MalformedLine, iter_jsonl, resume_jsonl
+from ..progress import bar, duration
 from .base import Question
 
 SCALAR_KEYS = ("chosen", "rejected")
@@ -65,7 +65,10 @@ def _number(value: Any, key: str, where: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DataError(f"{where}: '{key}' must be a number or null, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float
+        raise DataError(f"{where}: '{key}' is too large a number") from None
 
 
 def check_judgment(obj: Any, where: str) -> dict:
@@ -111,16 +114,25 @@ def read_judgments(path: str | Path, known_ids: set[str] | None = None,
 
 
 def judge_questions(questions: list[Question], judge, path: str | Path, progress: bool = True) -> dict[str, dict]:
-    """Judge every item not yet in `path` (appending a line each); returns {id: judgment} for all items."""
+    """Judge every item not yet in `path` (appending a line each); returns {id: judgment} for all items.
+    With `progress`, a bar over the items on a terminal and one closing line with the time (`mmalign.progress`)."""
     path = Path(path)
     ids = {q.id for q in questions}
     resume_jsonl(path)  # cuts a torn last line
     done = read_judgments(path, ids)[0] if path.is_file() else {}
     todo = [q for q in questions if q.id not in done]
-    with JsonlAppender(path, fsync=True) as out:
-        for question in tqdm(todo, desc=f"judge ({getattr(judge, 'name', 'judge')})", unit=" items",
-                             disable=not progress):
+    desc = f"judge ({getattr(judge, 'name', 'judge')})"
+    started = time.perf_counter()
+    with JsonlAppender(path, fsync=True) as out, \
+            bar(total=len(questions), initial=len(questions) - len(todo), desc=desc, unit=" items",
+                enabled=progress) as shown:
+        for question in todo:
             line = judgment(judge, question)
             out.write(line)
             done[question.id] = check_judgment(line, f"judge reply for {question.id!r}")
+            shown.update(1)
+    if progress:
+        earlier = len(questions) - len(todo)
+        print(f"{desc}: {len(todo)} item(s) judged in {duration(time.perf_counter() - started)}"
+              + (f" ({earlier} already in {path})" if earlier else ""), flush=True)
     return done

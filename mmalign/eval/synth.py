@@ -50,6 +50,13 @@ def read_suite(name: str, data_path: str | Path, root: str | Path | None = None)
         where = f"{path}:{lineno}"
         require(obj, ("id", "prompt", "subset", "truth"), where)
         require(obj["truth"], TRUTH_KEYS[name], f"{where}: truth")
+        for key in TRUTH_KEYS[name]:  # what scoring compares and groups by
+            value = obj["truth"][key]
+            if key == "distractor_answers":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise DataError(f"{where}: truth.{key} must be a list of strings")
+            elif not isinstance(value, str):
+                raise DataError(f"{where}: truth.{key} must be a string, got {type(value).__name__}")
         kind = "videos" if "videos" in obj else "images"
         media = obj.get(kind)
         if not isinstance(media, list) or not media:

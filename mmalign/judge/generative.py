@@ -20,6 +20,7 @@ from typing import Any
 from ..data.media_inputs import generation_input
 from ..data.schema import as_messages
 from ..errors import MMAlignError
+from ..io import read_utf8
 from .base import derived_seed
 
 PLACEHOLDER = re.compile(r"<(image|video)>\n?")
@@ -29,7 +30,7 @@ def load_template(path: str | None, default: str, needs: tuple[str, ...]) -> str
     """The template at `path`, or the packaged `default` (mmalign/judge/prompts/); it must hold `needs`."""
     if path:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_utf8(path)  # not UTF-8: a DataError naming the file and line
         except OSError as exc:
             raise MMAlignError(f"cannot read the judge prompt {path}: {exc}") from None
     else:

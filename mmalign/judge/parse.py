@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-SCORE = re.compile(r"score\s*[:=]\s*\**\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+# "Score: 4", "Score = **4**". `\s*(?:\*+\s*)?` and not `\s*\**\s*`: two adjacent `\s*` split a run of blanks
+# every way before failing, which is quadratic (seconds on a reply of 10,000 spaces).
+SCORE = re.compile(r"score\s*[:=]\s*(?:\*+\s*)?(-?\d+(?:\.\d+)?)", re.IGNORECASE)
 VERDICT = re.compile(r"\[\[\s*([ABC])\s*\]\]")
 # lmms-eval's VL-RewardBench form ("Overall Judgment: Answer 2 is better"), for judges prompted that way.
 ANSWER_IS_BETTER = re.compile(r"answer\s*([12])\s*is\s*(?:the\s*)?(?:slightly\s*)?better", re.IGNORECASE)

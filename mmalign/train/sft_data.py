@@ -22,7 +22,11 @@ def llava_to_records(source: Path, root: Path, target: Path, on_bad_record: str)
         counts: dict[str, int] = {}
         for b in bad:
             counts[b.reason] = counts.get(b.reason, 0) + 1
-        print(f"{source}: skipped {len(bad)} bad row(s) ({', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))})")
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+        skipped = f"skipped {len(bad)} bad row(s) ({reasons})"
+        if not rows:  # else the trainer would stop at an empty sft.jsonl, a file the user never wrote
+            raise DataError(f"{source}: no usable row; {skipped}")
+        print(f"{source}: {skipped}")
     write_jsonl_atomic(target, ({"id": r.id, "images": [r.image], "prompt": r.question, "chosen": r.answer,
                                  "rejected": r.answer, "meta": {"source_line": r.line}} for r in rows))
     return target

@@ -1,0 +1,193 @@
+"""Fuzzing training and recipe configs (YAML) and `key=value` overrides through `load_train_config`, what
+`mmalign train CONFIG key=value ...` and `mmalign reward-ensemble` run: a TrainConfig, or a ConfigError
+naming the key, or the file (and line) when the file itself cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from fuzz_inputs import FUZZ, JSON_VALUES, NASTY_TEXT, expect_clean, near_miss, write
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from mmalign.config import from_dict, parse_override, read_yaml, to_dict
+from mmalign.errors import ConfigError
+from mmalign.train.config import TrainConfig, load_train_config
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+TEMPLATES = [
+    yaml.safe_load(p.read_text(encoding="utf-8"))
+    for p in sorted(CONFIGS.glob("**/*.yaml"))
+    if "accelerate" not in p.parts
+]
+TEMPLATES = [t for t in TEMPLATES if isinstance(t, dict)]
+
+# Text that YAML reads as something other than the value meant, or not at all.
+YAML_SNIPPETS = st.sampled_from(
+    [
+        "1e-6",
+        "1.0e-6",
+        "-1",
+        "0",
+        "true",
+        "yes",
+        "off",
+        "null",
+        "~",
+        "",
+        "'",
+        '"',
+        "[1, 2",
+        "{a: 1",
+        "[]",
+        "{}",
+        "- a\n- b",
+        "9" * 5000,
+        "1" + "0" * 400,
+        "1.0e400",
+        ".nan",
+        "-.inf",
+        "2001-02-30",
+        "2001-02-03",
+        "!!python/object/apply:os.system [echo]",
+        "!!binary zz",
+        "!!int x",
+        "!!float ''",
+        "&a [*a, *a]",
+        "*nope",
+        "a: b: c",
+        "\t- tab",
+        "\x00",
+        "\x1b[31m",
+        "é🙂",
+        "%YAML 1.1",
+        "---",
+        "...",
+        "? [a, b]\n: 1",
+        "<<: *x",
+        "[" * 3000,
+        "{a: " * 300,
+        "|\n  text",
+        ">\n  folded",
+        "0x1F",
+        "0o17",
+        "1_000",
+        "+.5",
+        "1:30",
+    ]
+)
+KEYS = st.sampled_from(
+    [
+        "model",
+        "data",
+        "root",
+        "loss",
+        "loss.name",
+        "loss.beta",
+        "loss.name.x",
+        "lora",
+        "lora.r",
+        "lora.enabled",
+        "lora.target_modules",
+        "lora.nope",
+        "learning_rate",
+        "max_steps",
+        "num_epochs",
+        "per_device_batch_size",
+        "transforms",
+        "pair_sampler",
+        "pair_sampler.k",
+        "on_bad_record",
+        "precision",
+        "seed",
+        "extra_data",
+        "model.name",
+        "unknown_key",
+        "",
+        ".",
+        "..",
+        "lora..r",
+        " lora.r ",
+        "loss.",
+        "=",
+        "a=b",
+    ]
+)
+
+
+@st.composite
+def yaml_text(draw) -> bytes:
+    config = draw(st.sampled_from(TEMPLATES).flatmap(lambda t: near_miss(t, max_edits=3)))
+    text = yaml.safe_dump(config, allow_unicode=draw(st.booleans()), sort_keys=False)
+    kind = draw(st.sampled_from(["keep"] * 4 + ["snippet", "snippet", "cut", "bytes", "bom", "empty"]))
+    if kind == "snippet":  # a value, or a line, replaced by YAML that means something else
+        lines = text.splitlines() or [""]
+        at = draw(st.integers(0, len(lines) - 1))
+        key = lines[at].split(":", 1)[0] if ":" in lines[at] else "x"
+        lines[at] = f"{key}: {draw(YAML_SNIPPETS)}" if draw(st.booleans()) else draw(YAML_SNIPPETS)
+        text = "\n".join(lines)
+    data = text.encode("utf-8", "surrogatepass")
+    if kind == "cut" and data:
+        data = data[: draw(st.integers(0, len(data) - 1))]
+    elif kind == "bytes":
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(st.binary(min_size=1, max_size=4)) + data[at:]
+    elif kind == "bom":
+        data = b"\xef\xbb\xbf" + data
+    elif kind == "empty":
+        data = draw(
+            st.sampled_from([b"", b"\n", b"# only a comment\n", b"null", b"[]", b"- a", b"42", b"'x'"])
+        )
+    return data
+
+
+OVERRIDES = st.lists(
+    st.one_of(
+        st.builds(lambda k, v: f"{k}={v}", KEYS, st.one_of(YAML_SNIPPETS, NASTY_TEXT, JSON_VALUES.map(str))),
+        st.sampled_from(
+            ["lora.r", "novalue", "=", "==", "loss=ipo", "loss.beta=", "data=synthetic", "lora=true"]
+        ),
+    ),
+    max_size=3,
+)
+
+
+@FUZZ
+@given(content=yaml_text(), overrides=OVERRIDES)
+@example(content=b"learning_rate: " + b"1" + b"0" * 400 + b"\n", overrides=[])
+@example(content=b"seed: " + b"9" * 5000 + b"\n", overrides=[])
+@example(content=b"max_steps: 5\n", overrides=["max_steps=" + "9" * 5000])
+@example(content=b"1: 2\nnope: 3\n", overrides=[])
+@example(content=b"model: \xff\n", overrides=[])
+@example(content=b"seed: 2001-02-30\n", overrides=[])
+@example(content=b"seed: 1\n", overrides=["seed=2001-02-30"])
+@example(content=b"x: " + b"[" * 3000 + b"\n", overrides=[])
+@example(content=b"seed: 1\n", overrides=["lora.r=" + "[" * 3000])
+@example(
+    content=b"seed: !!int x\nlearning_rate: !!float ''\n", overrides=["seed=!!bool x", "lora.r=!!timestamp x"]
+)
+def test_load_train_config(content, overrides, tmp_path_factory):
+    path = write(tmp_path_factory.getbasetemp() / "config.yaml", content)
+    # The file itself: its errors name it (and the line where there is one).
+    file_error = expect_clean(read_yaml, path, names=path)
+    if isinstance(file_error, ConfigError):
+        assert str(file_error).startswith(f"{path}"), str(file_error)
+    cfg = expect_clean(load_train_config, path, overrides)
+    if isinstance(cfg, ConfigError):  # else an error naming the key (from the file or an override)
+        assert not isinstance(file_error, ConfigError) or str(cfg) == str(file_error)
+        return
+    assert not isinstance(file_error, ConfigError)
+    assert isinstance(cfg, TrainConfig)
+    again = expect_clean(from_dict, TrainConfig, to_dict(cfg))  # what config.yaml of the run reads back as
+    assert repr(again) == repr(cfg)
+
+
+@FUZZ
+@given(item=st.one_of(st.text(max_size=30), st.builds(lambda k, v: f"{k}={v}", KEYS, YAML_SNIPPETS)))
+@example(item="seed=!!float ''")
+def test_parse_override(item):
+    result = expect_clean(parse_override, item)
+    if not isinstance(result, ConfigError):
+        path, _ = result
+        assert isinstance(path, list) and all(isinstance(p, str) for p in path)
