@@ -1,4 +1,5 @@
-"""Bradley-Terry reward-model losses (Secrets of RLHF II, Wang et al. 2024; research/objectives.md section 10).
+"""Bradley-Terry reward-model losses (Secrets of RLHF II, Wang et al. 2024; docs/research/objectives.md,
+section 10).
 
 Reward scores r_c = r(x, y_c), r_r = r(x, y_r) arrive in the policy_chosen / policy_rejected positions;
 there is no reference model. Rewards reported are the scores themselves.
@@ -7,6 +8,10 @@ there is no reference model. Rewards reported are the scores themselves.
     bt_margin:  L = -(1-a_i) log s(d - m u) - a_i log s(-(d - m u)),  d = r_c - r_r, u = preference strength
                 with a_i = label_smoothing on pairs whose strength is < 0 (the paper's "soft label + margin")
                 and 0 elsewhere, unless smooth_negative_only=False (then every pair).
+
+Both take the SimCSE-style contrastive term's hyper-parameters (contrastive.py): contrastive_weight (0 = off),
+contrastive_temperature, contrastive_dropout. The loss itself sees only scores; the trainer computes the term
+from the reward model's last-token representations and adds weight * term to each pair's loss.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import torch.nn.functional as F
 
 from .base import Loss, LossOutput, register
 from .common import check_pair, require
+from .contrastive import check_contrastive
 
 
 def _smoothed(z: torch.Tensor, eps) -> torch.Tensor:
@@ -40,9 +46,13 @@ class BradleyTerry(Loss):
     needs: ClassVar[frozenset[str]] = frozenset()
     takes_reward_scores: ClassVar[bool] = True
     label_smoothing: float = 0.0
+    contrastive_weight: float = 0.0
+    contrastive_temperature: float = 0.05
+    contrastive_dropout: float = 0.1
 
     def __post_init__(self) -> None:
         _check_smoothing(self.name, self.label_smoothing)
+        check_contrastive(self.name, self.contrastive_weight, self.contrastive_temperature, self.contrastive_dropout)
 
     def __call__(self, policy_chosen, policy_rejected, ref_chosen=None, ref_rejected=None, **extras):
         check_pair(self.name, policy_chosen, policy_rejected)
@@ -63,9 +73,13 @@ class BradleyTerryMargin(Loss):
     margin_scale: float = 1.0
     label_smoothing: float = 0.0
     smooth_negative_only: bool = True
+    contrastive_weight: float = 0.0
+    contrastive_temperature: float = 0.05
+    contrastive_dropout: float = 0.1
 
     def __post_init__(self) -> None:
         _check_smoothing(self.name, self.label_smoothing)
+        check_contrastive(self.name, self.contrastive_weight, self.contrastive_temperature, self.contrastive_dropout)
 
     def __call__(self, policy_chosen, policy_rejected, ref_chosen=None, ref_rejected=None, **extras):
         check_pair(self.name, policy_chosen, policy_rejected)

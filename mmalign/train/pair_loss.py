@@ -9,6 +9,11 @@ pair). `rejection_loss` gives the loss:
 - K > 1 otherwise (`rejections: all`): each (chosen, rejection) pair gets the pair loss and a record's
   loss is the mean over its K pairs. Summed over B records and scaled by 1/B, as the trainer does, that is
   the mean over the B*K pairs: the update of a pairwise trainer given the same pairs one per line.
+
+`with_contrastive` adds a reward model's SimCSE-style term (losses/contrastive.py) when the loss carries a
+`contrastive_weight` > 0: each answer's last-token representation (`AnswerLogps.representations`, set by
+the value-head forward) gets two dropout views; a record's share is the mean of its answers' InfoNCE losses,
+so summed over B records and scaled by 1/B it is the mean over every answer of the micro-batch.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from typing import Any
 
 import torch
 
+from ..errors import ConfigError
 from ..losses import Loss, LossOutput
+from ..losses.contrastive import dropout_views, simcse_infonce
 from .scored_tokens import AnswerScores
 from .scoring_batch import PairLayout, ScoringBatch
 
@@ -29,6 +36,8 @@ class AnswerLogps:
     rejected: torch.Tensor  # [B, K]
     chosen_lengths: torch.Tensor  # [B] answer tokens
     rejected_lengths: torch.Tensor  # [B, K]
+    # [B, 1 + K, H]: each answer's final hidden state at its last token, chosen first (reward models only)
+    representations: torch.Tensor | None = None
 
 
 def pair_logps(scores: AnswerScores, layout: PairLayout, sb: ScoringBatch) -> AnswerLogps:
@@ -59,3 +68,21 @@ def rejection_loss(loss: Loss, policy: AnswerLogps, ref_chosen: torch.Tensor | N
     out = loss(policy.chosen.repeat_interleave(k), policy.rejected.reshape(-1), ref_c, ref_r, **extras)
     return LossOutput(out.losses.view(b, k).mean(1), out.chosen_rewards.view(b, k).mean(1),
                       out.rejected_rewards.view(b, k), out.metrics)
+
+
+def with_contrastive(loss: Loss, out: LossOutput, policy: AnswerLogps) -> LossOutput:
+    """`out` with weight * (the record's mean SimCSE InfoNCE loss) added to each record's loss; `out` itself
+    when the loss has no contrastive weight (nothing computed, no random numbers drawn)."""
+    weight = float(getattr(loss, "contrastive_weight", 0.0))
+    if weight == 0.0:
+        return out
+    if policy.representations is None:
+        raise ConfigError(f"loss.contrastive_weight: the contrastive term reads a reward model's last-token "
+                          f"representations; it needs head: value (loss {loss.name!r})")
+    reps = policy.representations
+    b, answers, hidden = reps.shape
+    view_a, view_b = dropout_views(reps.reshape(b * answers, hidden), loss.contrastive_dropout)
+    term = simcse_infonce(view_a, view_b, loss.contrastive_temperature).view(b, answers).mean(1)
+    metrics = {**out.metrics, "contrastive": term.detach().mean()}
+    return LossOutput(out.losses + weight * term.to(out.losses.dtype), out.chosen_rewards, out.rejected_rewards,
+                      metrics)

@@ -16,7 +16,7 @@ from ..losses import Loss, LossOutput
 from .concatenated import concatenated_scores
 from .features import add_vision_cache
 from .packed import packed_scores
-from .pair_loss import AnswerLogps, pair_logps, rejection_loss
+from .pair_loss import AnswerLogps, pair_logps, rejection_loss, with_contrastive
 from .reference import reference_logps
 from .scored_tokens import AnswerScores, ScoreRequest
 from .scoring_batch import LIST_MASK, PairLayout, ScoringBatch, from_collated
@@ -72,7 +72,8 @@ def compute_loss(policy, reference, loss: Loss, forward: PairForward, batch) -> 
     elif "reference" in loss.needs:
         ref = reference_logps(reference, policy, lambda m: forward.pairs(m, sb, layout))
         ref_c, ref_r = ref.chosen, ref.rejected
-    return rejection_loss(loss, pol, ref_c, ref_r, batch.get("extras", {})), pol
+    out = rejection_loss(loss, pol, ref_c, ref_r, batch.get("extras", {}))
+    return with_contrastive(loss, out, pol), pol  # a reward model's SimCSE term, when weighted
 
 
 def batch_tokens(batch) -> int:

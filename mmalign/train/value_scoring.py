@@ -2,7 +2,8 @@
 
 `ValueForward` scores a batch like `PairForward` (same backends, same batches) but asks the scoring core for
 the final hidden state at each answer's last token and passes it through the value head
-(`models/value_head.py`): the chosen [B] and rejected [B, K] inputs the loss receives are those scores. Only
+(`models/value_head.py`): the chosen [B] and rejected [B, K] inputs the loss receives are those scores (the
+hidden states ride along as `AnswerLogps.representations` for the optional contrastive term). Only
 losses that read their inputs as reward scores (`Loss.takes_reward_scores`: bt, bt_margin) may train
 this way; there is no reference model.
 """
@@ -28,8 +29,10 @@ class ValueForward(PairForward):
     def pairs(self, model, sb: ScoringBatch, layout: PairLayout) -> AnswerLogps:
         scores = self.scores(model, sb, ScoreRequest(last_hidden=True))
         values = value_model_of(model).values(scores.last_hidden)  # [N]
+        hidden = scores.last_hidden  # [N, H]; the contrastive term's representations, chosen first
+        representations = torch.cat([hidden[layout.chosen][:, None], hidden[layout.rejected]], 1)
         return AnswerLogps(values[layout.chosen], values[layout.rejected], scores.counts[layout.chosen],
-                           scores.counts[layout.rejected])
+                           scores.counts[layout.rejected], representations)
 
 
 def reward_losses() -> list[str]:

@@ -1,0 +1,60 @@
+"""scripts/reward_experiment.py: exact, seeded label noise; blanked media; --quick end to end (plain BT vs the
+Secrets-II recipe, the accuracy runs and their control)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+from helpers import run_quick_script
+from PIL import Image
+
+from mmalign.data.synth.scenes import BACKGROUND
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "reward_experiment.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("reward_experiment", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows(n):
+    return [{"id": str(i), "images": ["img/x.png"], "prompt": "<image>\\nWhat colour?", "chosen": f"c{i}",
+             "rejected": f"r{i}", "meta": {"kind": "colour"}} for i in range(n)]
+
+
+def test_label_noise_flips_exactly_the_share_and_marks_it():
+    rx = _module()
+    rows = _rows(50)
+    noisy = rx.flip_labels(rows, 0.2, seed=3)
+    flipped = [r for r in noisy if r["meta"]["noise_flipped"]]
+    assert len(flipped) == 10 and all(r["chosen"].startswith("r") for r in flipped)
+    assert all(r["chosen"].startswith("c") for r in noisy if not r["meta"]["noise_flipped"])
+    assert rows[0]["chosen"] == "c0" and "noise_flipped" not in rows[0]["meta"]  # inputs untouched
+    assert rx.flip_labels(rows, 0.2, seed=3) == noisy and rx.flip_labels(rows, 0.2, seed=4) != noisy
+
+
+def test_blanked_media_point_at_one_shapeless_image(tmp_path):
+    rx = _module()
+    blank = rx.blank_media(_rows(3), tmp_path)
+    assert {tuple(r["images"]) for r in blank} == {("img/blank.png",)}
+    image = Image.open(tmp_path / "img" / "blank.png")
+    assert image.getextrema() == tuple((v, v) for v in BACKGROUND)
+
+
+def test_quick_experiment_writes_both_comparisons(tmp_path):
+    out = tmp_path / "exp"
+    run_quick_script("reward_experiment.py", out, timeout=300)
+    res = json.loads((out / "results.json").read_text())
+    (seed,) = res["noise"]
+    assert 0 <= seed["bt"] <= 1 and 0 <= seed["secrets2"] <= 1 and seed["bt"] == seed["bt_trainer_eval"]
+    assert seed["noise_flips"] == 3 and seed["strength_flipped"] == 3  # floor(0.2 * 16) each
+    assert len(seed["members_heldout"]) == 2
+    assert set(res["accuracy"]) == {"images", "blank"}
+    assert "| images |" in (out / "results.md").read_text()
