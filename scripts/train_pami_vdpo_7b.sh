@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # PaMi-VDPO (online video preferences: augmented clips as rejections, close-to-far selection) on a 7B video
-# model, configs/pami_vdpo_7b.yaml. The paper's numbers are unconfirmed (shared/research/video.md A.3):
+# model, configs/pami_vdpo_7b.yaml. The paper's numbers are unconfirmed (docs/research/video.md A.3):
 # the config's values are our choices. DDP by default (LoRA: the base fits on every GPU).
 #   scripts/train_pami_vdpo_7b.sh data=... root=...
 #   NUM_MACHINES=2 MACHINE_RANK=1 MAIN_PROCESS_IP=10.0.0.1 scripts/train_pami_vdpo_7b.sh ...

@@ -55,7 +55,8 @@ def write_multi_image_pairs(root: str | Path, *, count: int, images: int, px: in
     answer describes it truly and the rejected answer with a wrong colour; both answers are
     `answer_tokens` tokens long (before the end-of-turn token). With `rejections` K > 1 each record
     also has a `rejected_list` of K-1 more answers, each with another wrong colour. Records are in the
-    DESIGN.md / TRL conversational vision format with image paths relative to `root`."""
+    preference record format (docs/data-format.md; TRL's conversational vision format) with image paths
+    relative to `root`."""
     from ..data.synth.scenes import COLOURS, draw_scene, sample_scene
 
     root = Path(root)

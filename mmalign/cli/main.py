@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 
 from ..errors import MMAlignError
+from .launch_errors import tell_launcher
 
 COMMANDS = {
     "train": ("mmalign.cli.train", "train a model from a YAML config: mmalign train CONFIG [key=value ...]"),
+    "reward-ensemble": ("mmalign.cli.reward_ensemble", ("train M reward models and score pairs with each: "
+                                                        "mmalign reward-ensemble CONFIG --members 4 --out DIR")),
     "data": ("mmalign.cli.data", "check preference data: mmalign data validate --data FILE --root DIR"),
     "build-data": ("mmalign.cli.build_data", "build preference pairs: mmalign build-data mia --data llava.json "
                                              "--root DIR --model PATH --out DIR"),
@@ -22,7 +26,7 @@ COMMANDS = {
 }
 
 USAGE = "usage: mmalign <command> [options]\n\ncommands:\n" + "\n".join(
-    f"  {name:<10} {help}" for name, (_, help) in COMMANDS.items()
+    f"  {name:<16} {help}" for name, (_, help) in COMMANDS.items()
 ) + "\n\nRun 'mmalign <command> --help' for a command's options."
 
 
@@ -44,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.main(rest) or 0)
     except MMAlignError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if not tell_launcher(f"error: {exc}"):  # under torchrun the launcher's report says it, once per rank
+            print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # not the user's mistake: the traceback is printed, and the launcher gets it too
+        tell_launcher(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        raise
 
 
 def run_command(argv: list[str]) -> None:

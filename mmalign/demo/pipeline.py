@@ -94,6 +94,6 @@ def run_seed(base: Path, out: Path, seed: int, s: DemoSettings) -> Path:
     source = synth_llava_step(root / "source", seed + 1, s.source_rows)
     mia_step(source, base, root / "pairs", seed=seed, formats=s.formats, selector=s.selector, min_ppl=s.min_ppl,
              replay=s.replay, open_only=s.open_only, batch_size=s.batch_size)
-    train_step(dpo_config(base, root / "pairs", root / "dpo", seed, s), ["progress=false"])
+    train_step(dpo_config(base, root / "pairs", root / "dpo", seed, s))
     evaluate(root / "dpo" / "final", root / "after", suites, held_out, s)
     return root

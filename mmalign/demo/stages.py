@@ -25,7 +25,7 @@ def train_stage(out: Path, model: Path, data: Path, root: Path | None, steps: in
     out.parent.mkdir(parents=True, exist_ok=True)
     path = out.parent / f"{out.name}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    return train_step(path, ["progress=false"])
+    return train_step(path)
 
 
 def join_decoder(vision_model: Path, text_model: Path, out: Path) -> Path:

@@ -1,13 +1,14 @@
 """mmalign's own predictions files: JSON lines `{"id": ..., "answer": "..."}`, read strictly, written resumably.
 
-Writing follows DESIGN.md for files that grow while a command runs (`mmalign.io.JsonlAppender`): one line
-per answer, flushed as it is written; on restart `mmalign.io.resume_jsonl` drops a torn last line and
+Written as every file that grows while a command runs (`mmalign.io.JsonlAppender`, see `mmalign/io.py`): one
+line per answer, flushed as it is written; on restart `mmalign.io.resume_jsonl` drops a torn last line and
 answered ids are skipped. Answer files in other layouts (LLaVA's, each official scorer's) are read by
 `answer_files.read_answers`, which this module's reader is the mmalign-format case of.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Literal
 
 from ..errors import DataError
 from ..io import JsonlAppender, resume_jsonl
+from ..progress import bar, duration
 from .answer_files import read_answers
 from .base import Question
 
@@ -56,19 +58,26 @@ def answer_questions(
     answer_fn: AnswerFn,
     path: str | Path,
     batch_size: int = 8,
+    *,
+    progress: bool = True,
+    desc: str = "answer",
 ) -> dict[str, str]:
     """Ask `answer_fn` every question not yet answered in `path`, appending each answer as it comes.
 
     Returns {id: answer} for all questions (earlier answers included). Safe to call again after an
-    interruption: answered questions are not asked again.
+    interruption: answered questions are not asked again. With `progress`, a bar counts the questions on a
+    terminal (`mmalign.progress`) and one line with the count and the time is printed at the end.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     path = Path(path)
     done = recover_predictions(path, [q.id for q in questions])
     todo = [q for q in questions if q.id not in done]
+    started = time.perf_counter()
     # fsync: answers cost a model forward each, so each flushed batch is forced to disk.
-    with JsonlAppender(path, fsync=True) as out:
+    with JsonlAppender(path, fsync=True) as out, \
+            bar(total=len(questions), initial=len(questions) - len(todo), desc=desc, unit=" questions",
+                enabled=progress) as shown:
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
             answers = answer_fn(batch)
@@ -76,4 +85,9 @@ def answer_questions(
                 raise ValueError(f"answer_fn returned {len(answers)} answers for {len(batch)} questions")
             out.write_many({"id": q.id, "answer": str(a)} for q, a in zip(batch, answers))
             done.update((q.id, str(a)) for q, a in zip(batch, answers))
+            shown.update(len(batch))
+    if progress:
+        earlier = len(questions) - len(todo)
+        print(f"{desc}: {len(todo)} question(s) answered in {duration(time.perf_counter() - started)}"
+              + (f" ({earlier} already in {path})" if earlier else ""), flush=True)
     return {q.id: done[q.id] for q in questions}

@@ -45,6 +45,7 @@ def run_eval(
     out_dir: str | Path,
     batch_size: int = 8,
     info: dict | None = None,
+    progress: bool = True,
     **opts,
 ) -> dict:
     """Answer every question (resumably, into OUT/predictions.jsonl), score, write OUT/metrics.json.
@@ -52,10 +53,13 @@ def run_eval(
     `answer_fn(batch of questions) -> answers` is where a model comes in; the generation path
     (`mmalign eval BENCH --model PATH`) wraps `mmalign.models.generate` as such a function
     (`mmalign.eval.generation.model_answer_fn`). `info` (e.g. the inputs and generation settings) is
-    added to metrics.json as it is.
+    added to metrics.json as it is. `progress`: a bar over the questions on a terminal and a closing line
+    with the time (`answer_questions`).
     """
     out_dir = Path(out_dir)
-    predictions = answer_questions(questions, answer_fn, out_dir / "predictions.jsonl", batch_size)
+    name = benchmark if isinstance(benchmark, str) else benchmark.name
+    predictions = answer_questions(questions, answer_fn, out_dir / "predictions.jsonl", batch_size,
+                                   progress=progress, desc=f"answer {name}")
     metrics = score_predictions(benchmark, questions, predictions, **opts)
     metrics.update(info or {})
     write_json_atomic(out_dir / "metrics.json", metrics)

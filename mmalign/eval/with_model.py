@@ -19,11 +19,13 @@ from .runner import run_eval
 def evaluate_model(bench: str, data: str | Path, out: str | Path, model: str | Path, *,
                    root: str | Path | None = None, batch_size: int = 8, max_new_tokens: int = 32,
                    video_frames: int = 0, device: str = "auto", dtype: str | None = None,
-                   options: dict[str, Any] | None = None) -> dict:
+                   options: dict[str, Any] | None = None, progress: bool = True) -> dict:
     """Answer every question of `bench` in `data` with the model at `model` (greedy) and score the answers.
 
     `device="auto"` picks CUDA when available; `video_frames` samples N frames per video (required for
     video benchmarks); `options` are the benchmark's own options (e.g. {"match": "first_sentence"}).
+    `progress` says which model is loading, draws a bar over the questions on a terminal and ends the
+    answering with one line giving its time (`mmalign.progress`).
     Returns the metrics dict, also written to OUT/metrics.json.
     """
     import torch
@@ -42,6 +44,8 @@ def evaluate_model(bench: str, data: str | Path, out: str | Path, model: str | P
         options.setdefault("data_path", str(data))
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    if progress:  # loading prints nothing itself (load.py turns the hub's bars off) and can take minutes
+        print(f"loading model {model} ({device})", flush=True)
     loaded = load(model, dtype=dtype, device=device)
     check_media_support(questions, is_vision=loaded.adapter.is_vision, video_frames=video_frames)
     answer_fn = model_answer_fn(loaded.model, loaded.processor, adapter=loaded.adapter,
@@ -50,4 +54,4 @@ def evaluate_model(bench: str, data: str | Path, out: str | Path, model: str | P
             "generation": {"max_new_tokens": max_new_tokens, "batch_size": batch_size,
                            "video_frames": video_frames, "do_sample": False,
                            "video_input": "video" if takes_videos(loaded.processor) else "frames as images"}}
-    return run_eval(benchmark, questions, answer_fn, out, batch_size, info=info, **options)
+    return run_eval(benchmark, questions, answer_fn, out, batch_size, info=info, progress=progress, **options)

@@ -1,4 +1,4 @@
-"""Judges: anything that scores responses (DESIGN.md "Candidates and judges").
+"""Judges: anything that scores responses (docs/candidates.md).
 
     from mmalign.judge import build_judge
     judge = build_judge("oracle:noise=1.0")                 # or "pointwise:model=PATH", "pairwise:model=PATH"

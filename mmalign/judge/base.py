@@ -1,4 +1,4 @@
-"""The judge interface (DESIGN.md "Candidates and judges") and what every judge shares.
+"""The judge interface (docs/candidates.md) and what every judge shares.
 
 A judge scores the candidates of candidate-file records (`mmalign.data.candidates`):
 

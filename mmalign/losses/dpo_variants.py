@@ -1,6 +1,6 @@
 """DPO variants that change the target, the margin, the temperatures or what the log-probs cover.
 
-Sources: research/objectives.md sections 2 (SPPO), 3 (DOVE), 4 (F-DPO) and 7 (Flex-DPO).
+Sources: docs/research/objectives.md sections 2 (SPPO), 3 (DOVE), 4 (F-DPO) and 7 (Flex-DPO).
 """
 
 from __future__ import annotations

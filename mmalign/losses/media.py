@@ -18,7 +18,7 @@ K with h_k = beta (r_w - r_l,k) (`aggregation`, our choices; the paper's is unco
 Optional extras["rejected_mask"] [B, K] (bool) leaves candidates out of every aggregation (a row with no
 candidate left uses all of them).
 
-Sources: research/video.md A.4 (mDPO `mdpo_trainer.py`) and A.5 (VDPO, a design proposal).
+Sources: docs/research/video.md A.4 (mDPO `mdpo_trainer.py`) and A.5 (VDPO, a design proposal).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The per-pair members of TRL's `DPOTrainer` loss catalogue, TRL-HEAD numerics and hyper-parameter names.
 
 Each is a function of the log-ratios r_w = log pi(y_w) - log pi_ref(y_w) and r_l (likewise), Delta = r_w - r_l.
-Rewards are beta * r, detached, as TRL logs them. Sources: research/objectives.md section 1.3
+Rewards are beta * r, detached, as TRL logs them. Sources: docs/research/objectives.md section 1.3
 (TRL `trl/trainer/dpo_trainer.py::_compute_loss` at f2cd5771).
 """
 

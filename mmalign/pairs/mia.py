@@ -1,4 +1,4 @@
-"""Build MIA-DPO preference pairs from LLaVA-format instruction data (research/mia_dpo.md §1-3).
+"""Build MIA-DPO preference pairs from LLaVA-format instruction data (docs/research/mia_dpo.md §1-3).
 
 For every usable source row: build its multi-image sample (sequence, grid collage or pic-in-pic), corrupt
 it the format's way, let the model answer greedily, read the answer's attention on the target with the

@@ -1,6 +1,6 @@
 """Attention probe: how much of an answer's attention goes to each image, read from one decoder layer.
 
-MIA-DPO (research/mia_dpo.md §2.3) reads the attention of the generated tokens in one middle decoder
+MIA-DPO (docs/research/mia_dpo.md §2.3) reads the attention of the generated tokens in one middle decoder
 layer, averaged over heads. Asking the model for ``output_attentions=True`` materialises every layer's
 full ``[B, H, N, N]`` matrix; this probe instead swaps, for one forward pass, the attention function of
 the one layer it reads for a wrapper that (1) runs the model's own attention implementation (sdpa,

@@ -1,6 +1,6 @@
 """The per-format attention ratio: the share of the answer's image attention that lands on the target.
 
-research/mia_dpo.md §2.4: sequence: the target image's share of all image attention; grid collage: the
+docs/research/mia_dpo.md §2.4: sequence: the target image's share of all image attention; grid collage: the
 target cell's share of the collage's attention map; pic-in-pic: the central box's share of the map.
 """
 

@@ -24,7 +24,7 @@ gradients) is the pair sampler's job (`mmalign.train.video_sampler`).
 
 Which choices are ours: all of them. The paper's abstract confirms only "a candidate set of augmented
 clips" and "close-to-far selection"; a third-party summary says JS divergence of the model's outputs
-(research/video.md A.2-A.3). K, the perturbation list, the floor value, the quantile schedule and the
+(docs/research/video.md A.2-A.3). K, the perturbation list, the floor value, the quantile schedule and the
 weights are our design.
 """
 

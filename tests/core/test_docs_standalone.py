@@ -1,5 +1,7 @@
 """The docs stand alone in the repository: no pointers to files outside it (the design notes and research
-notes a clone does not have), no internal issue numbers, and every relative link resolves."""
+notes a clone does not have), no internal issue numbers, and every relative link resolves. The code's
+docstrings and comments and the scripts point only to files in the repository too (docs/research/, not
+research/)."""
 
 import re
 from pathlib import Path
@@ -10,6 +12,9 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md")), *sorted((REPO / "configs").rglob("*.yaml"))]
 OUTSIDE = re.compile(r"shared/|DESIGN\.md|\.ci/|\b[Ii]ssue \d+")
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+CODE = [*sorted((REPO / "mmalign").rglob("*.py")), *sorted(p for p in (REPO / "scripts").iterdir() if p.is_file())]
+# Research notes live in docs/research/; a bare research/... or shared/... path is a copy outside the clone.
+CODE_OUTSIDE = re.compile(r"shared/|DESIGN\.md|(?<!docs/)\bresearch/")
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(REPO)))
@@ -24,3 +29,10 @@ def test_relative_links_resolve(path):
     missing = [target for target in LINK.findall(path.read_text())
                if "://" not in target and not (path.parent / target).exists()]
     assert not missing
+
+
+@pytest.mark.parametrize("path", CODE, ids=lambda p: str(p.relative_to(REPO)))
+def test_code_points_inside_the_repository(path):
+    hits = [f"{path.name}:{n}: {line.strip()}" for n, line in enumerate(path.read_text().splitlines(), 1)
+            if CODE_OUTSIDE.search(line)]
+    assert not hits

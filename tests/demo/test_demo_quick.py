@@ -1,6 +1,7 @@
 """The demo pipeline end to end on a few questions and steps (the fast variant of `make demo`)."""
 
 import json
+import re
 
 import yaml
 
@@ -67,9 +68,17 @@ def test_quick_demo_prints_commands_that_redo_its_steps(tmp_path, capsys):
 
     out = tmp_path / "demo"
     assert cli(["demo", "--quick", "--out", str(out)]) == 0
-    commands = [shlex.split(line[len("$ mmalign "):]) for line in capsys.readouterr().out.splitlines()
+    printed = capsys.readouterr().out
+    commands = [shlex.split(line[len("$ mmalign "):]) for line in printed.splitlines()
                 if line.startswith("$ mmalign ")]
     assert [c[0] for c in commands] == ["eval", "eval", "data", "build-data", "train", "eval", "eval"]
+    # Every long step ends with a line giving its time; stdout is no terminal here, so the bars are off and
+    # the printed commands say so.
+    for suite in ("synth-pope", "synth-multi"):
+        assert len(re.findall(rf"^answer {suite}: \d+ question\(s\) answered in [\d.]+ s$", printed, re.MULTILINE)) == 2
+    assert re.search(r"^\(built in [\d.]+ s\)$", printed, re.MULTILINE)
+    assert re.search(r"^wrote .*final \(trained in [\d.]+ s\)$", printed, re.MULTILINE)
+    assert "--no-progress" in commands[3] and "progress=false" in commands[4]
     # data synth llava, rerun from its printed line elsewhere, writes the same file.
     synth = commands[2]
     source = tmp_path / "again"
@@ -87,3 +96,28 @@ def test_quick_demo_prints_commands_that_redo_its_steps(tmp_path, capsys):
     for argv in (c for c in commands if c[0] == "eval"):
         args = build_parser().parse_args(argv[1:])
         assert args.model and args.out and (args.data or args.make_data)
+
+
+def test_on_a_terminal_the_demo_draws_its_bars(tmp_path, monkeypatch, capsys):
+    """Training and pair building run with their progress bars when stderr is a terminal (the printed
+    command lines then carry no progress switch)."""
+    from mmalign.demo import steps
+    from mmalign.train import config as train_config
+    from mmalign.train import trainer
+
+    seen = {}
+
+    def fake_train(cfg):
+        seen["progress"] = cfg.progress
+        return type("Result", (), {"final_dir": tmp_path / "final"})()
+
+    monkeypatch.setattr(steps, "on_terminal", lambda: True)
+    monkeypatch.setattr(trainer, "train", fake_train)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: m\ndata: d.jsonl\noutput_dir: {tmp_path / 'out'}\n")
+    assert steps.train_step(config) == tmp_path / "final"
+    assert seen["progress"] is True and "progress=false" not in capsys.readouterr().out
+    monkeypatch.setattr(steps, "on_terminal", lambda: False)
+    steps.train_step(config)
+    assert seen["progress"] is False and f"$ mmalign train {config} progress=false" in capsys.readouterr().out
+    assert train_config.load_train_config(config, []).progress is True  # the config itself is left as written
