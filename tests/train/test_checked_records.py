@@ -32,7 +32,7 @@ def test_a_second_run_reads_the_check_from_the_cache(tmp_path, tiny_llava_path, 
 
 
 def test_skipped_records_stay_skipped_when_read_from_the_cache(tmp_path, tiny_llava_path, synth_pairs, capsys):
-    over = dict(max_steps=1, max_length=31, on_bad_record="skip", per_device_batch_size=1)  # 7 of 16 too long
+    over = {"max_steps": 1, "max_length": 31, "on_bad_record": "skip", "per_device_batch_size": 1}  # 7 of 16 too long
     train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, **over))
     first = capsys.readouterr().out
     train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, overwrite=True, **over))

@@ -4,7 +4,6 @@ the current step computes, and give the same batches in the same order as collat
 import time
 
 import torch
-from helpers import tiny_config
 
 from mmalign.train.loader import BadBatch, CollateMicroBatch, StepBatches, micro_batch_loader
 from mmalign.train.order import DataOrder

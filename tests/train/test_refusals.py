@@ -35,8 +35,8 @@ def test_refusals_name_the_key(tmp_path, tiny_llava_path, synth_pairs, over, mat
 
 def test_train_refuses_before_loading_a_model(tmp_path, tiny_llava_path, synth_pairs, monkeypatch):
     """A refused config and a missing data file stop the run before any model is loaded."""
-    import mmalign.train.run_setup as run_setup
     from mmalign.errors import MMAlignError
+    from mmalign.train import run_setup
     from mmalign.train.trainer import train
 
     def no_load(*a, **k):

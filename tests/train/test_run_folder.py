@@ -30,7 +30,7 @@ def test_a_folder_holding_a_run_is_refused_unless_resumed_or_overwritten(tmp_pat
 
 
 def test_resume_refuses_a_checkpoint_of_another_config(tmp_path, tiny_llava_path, synth_pairs):
-    common = dict(max_steps=3, save_steps=1)
+    common = {"max_steps": 3, "save_steps": 1}
     train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, **common))
     other = tiny_config(tmp_path, tiny_llava_path, synth_pairs, resume_from="latest", learning_rate=0.5,
                         loss={"name": "ipo", "beta": 0.1}, **common)
