@@ -22,6 +22,9 @@ from .order import DataOrder
 from .rejections import attach_rejected_list
 
 
+SKIPPED = "skipped_records"  # batch key: 'file:line: problem' of records left out under on_bad_record: skip
+
+
 class StepBatches(Sampler[list[int]]):
     """Record indices of every micro-batch this rank trains on, steps `start` .. `stop` - 1 in order."""
 
@@ -47,28 +50,44 @@ class BadBatch:
 @dataclass
 class CollateMicroBatch:
     """The collate function: records -> the collator's batch (plus the rejected_list answers for
-    `rejections: all`)."""
+    `rejections: all`). A record that went bad after the start-up check (a media file changed or removed
+    mid-epoch) gives a `BadBatch` naming it (`on_bad_record: error`), or (`skip`) is left out of its
+    micro-batch and named under `SKIPPED` in the batch."""
 
     collator: Any
     many_rejections: bool = False
+    skip_bad: bool = False
 
     def __call__(self, records: list[PreferenceRecord]) -> dict[str, Any] | BadBatch:
         try:
-            batch = self.collator(records)
-            if self.many_rejections:
-                batch = attach_rejected_list(self.collator, records, batch)
+            return self._collate(records)
         except RecordProblem as problem:
-            return BadBatch(self._culprit(records, problem))
+            culprit, message = self._culprit(records, problem)
+        if not self.skip_bad or culprit is None:
+            return BadBatch(message)
+        rest = [r for r in records if r is not culprit]
+        if not rest:
+            return BadBatch(f"{message} (every record of its micro-batch is bad)")
+        batch = self(rest)
+        if isinstance(batch, BadBatch):
+            return batch
+        return {**batch, SKIPPED: [message, *batch.get(SKIPPED, [])]}
+
+    def _collate(self, records: list[PreferenceRecord]) -> dict[str, Any]:
+        batch = self.collator(records)
+        if self.many_rejections:
+            batch = attach_rejected_list(self.collator, records, batch)
         return batch
 
-    def _culprit(self, records: list[PreferenceRecord], problem: RecordProblem) -> str:
-        """file:line and message of the record that failed (each collated alone; only after a failure)."""
+    def _culprit(self, records: list[PreferenceRecord], problem: RecordProblem
+                 ) -> tuple[PreferenceRecord | None, str]:
+        """The record that failed and 'file:line: problem' (each collated alone; only after a failure)."""
         for rec in records:
             try:
                 self.collator([rec])
             except RecordProblem as own:
-                return f"{rec.source}: {own.message}"
-        return f"{records[0].source} (a record of its micro-batch): {problem.message}"
+                return rec, f"{rec.source}: {own.message}"
+        return None, f"{records[0].source} (a record of its micro-batch): {problem.message}"
 
 
 def micro_batch_loader(records: Sequence[PreferenceRecord], collate: CollateMicroBatch, sampler: StepBatches, *,

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from ..config import to_dict
 from ..errors import MMAlignError
 from . import checkpoint as ckpt
-from .loader import BadBatch, CollateMicroBatch, StepBatches, micro_batch_loader
+from .loader import SKIPPED, BadBatch, CollateMicroBatch, StepBatches, micro_batch_loader
 from .metrics import MetricsLog
 from .precompute import attach_reference
 from .ranks import stop_together
@@ -28,7 +28,8 @@ def train_steps(run: TrainRun) -> int:
     main = acc.is_main_process
     cuda = acc.device.type == "cuda"
     loader = micro_batch_loader(
-        run.records, CollateMicroBatch(run.collator, many_rejections=cfg.rejections == "all"),
+        run.records, CollateMicroBatch(run.collator, many_rejections=cfg.rejections == "all",
+                                       skip_bad=cfg.on_bad_record == "skip"),
         StepBatches(run.order, acc.process_index, run.start_step, run.total_steps), num_workers=cfg.num_workers,
         prefetch_factor=cfg.prefetch_factor, pin_memory=cuda, seed=cfg.seed)
     micro_batches = iter(loader)
@@ -67,6 +68,8 @@ def accumulate(run: TrainRun, step: int, micro_batches, non_blocking: bool = Fal
     for m in range(run.order.accumulation):
         batch = next(micro_batches)
         stop_together(acc, batch.message if isinstance(batch, BadBatch) else None)
+        for message in batch.pop(SKIPPED, ()):  # went bad after the start-up check; on_bad_record: skip
+            print(f"step {step + 1}: skipped {message}")
         batch = to_device(batch, acc.device, non_blocking=non_blocking)
         if run.ref_table is not None:
             batch = attach_reference(batch, run.ref_table)

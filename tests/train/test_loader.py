@@ -1,9 +1,11 @@
 """Micro-batches come from a DataLoader over the data order: worker processes prepare the next batches while
 the current step computes, and give the same batches in the same order as collating in-process."""
 
+import re
 import time
 
 import torch
+from helpers import tiny_config
 
 from mmalign.train.loader import BadBatch, CollateMicroBatch, StepBatches, micro_batch_loader
 from mmalign.train.order import DataOrder
@@ -76,3 +78,46 @@ def test_a_record_that_fails_to_collate_is_named():
 
     out = CollateMicroBatch(FailsOnThird())([Rec(2), Rec(3)])
     assert out == BadBatch("data.jsonl:4: cannot read image 'x.png'")
+
+
+def test_a_record_gone_bad_mid_epoch_follows_on_bad_record(tmp_path, tiny_llava_path, synth_pairs, capsys):
+    """A media file replaced by garbage after the start-up check: `error` stops the run naming the record,
+    `skip` trains on without it and says which one it left out."""
+    import json
+    import shutil
+
+    import pytest
+
+    from mmalign.errors import DataError
+    from mmalign.train import run_setup
+    from mmalign.train.trainer import train
+
+    data, root = synth_pairs
+    media = tmp_path / "media"
+    shutil.copytree(root, media)
+    first = json.loads(data.read_text().splitlines()[0])
+    image = media / first["images"][0]
+    real_setup = run_setup.setup_run
+
+    def setup_then_break(cfg, sampler=None):  # the check passes, then the file goes bad
+        run = real_setup(cfg, sampler)
+        image.write_bytes(b"not an image any more")
+        return run
+
+    import mmalign.train.trainer as trainer
+
+    original = image.read_bytes()
+    for policy in ("error", "skip"):
+        image.write_bytes(original)
+        trainer.setup_run = setup_then_break
+        try:
+            cfg = tiny_config(tmp_path / policy, tiny_llava_path, (data, media), on_bad_record=policy,
+                              per_device_batch_size=8, max_steps=2)
+            if policy == "error":
+                with pytest.raises(DataError, match=r"pairs.jsonl:1: .*cannot"):
+                    train(cfg)
+            else:
+                assert train(cfg).steps == 2
+                assert re.search(r"step \d: skipped \S+pairs.jsonl:1: cannot", capsys.readouterr().out)
+        finally:
+            trainer.setup_run = real_setup
