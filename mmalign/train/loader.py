@@ -21,7 +21,6 @@ from ..data.schema import PreferenceRecord, RecordProblem
 from .order import DataOrder
 from .rejections import attach_rejected_list
 
-
 SKIPPED = "skipped_records"  # batch key: 'file:line: problem' of records left out under on_bad_record: skip
 
 

@@ -104,7 +104,7 @@ def test_a_record_gone_bad_mid_epoch_follows_on_bad_record(tmp_path, tiny_llava_
         image.write_bytes(b"not an image any more")
         return run
 
-    import mmalign.train.trainer as trainer
+    from mmalign.train import trainer
 
     original = image.read_bytes()
     for policy in ("error", "skip"):
