@@ -21,7 +21,9 @@ from pathlib import Path
 from accelerate.utils import DistributedType
 
 from ..errors import MMAlignError
+from ..faults import fault_point
 from ..io import umask_modes, write_json_atomic
+from .ranks import stop_together
 
 STATE_FILE = "trainer_state.json"
 LEGACY_STATE_FILE = "trainer_state.pt"  # mmalign before the accelerate-based checkpoints
@@ -67,7 +69,11 @@ def save_model_folder(path: Path, model, processor, final: bool = False, acceler
     tmp = path.parent / f".{path.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    _write_model_files(tmp, model, processor, final, state_dict)
+    try:
+        _write_model_files(tmp, model, processor, final, state_dict)
+    except Exception as exc:  # noqa: BLE001 - torch, safetensors and plain writes each raise their own kind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise MMAlignError(f"could not write {path} ({type(exc).__name__}: {exc}); is the disk full?") from None
     umask_modes(tmp)  # safetensors writes adapter weights 0600
     _replace_dir(tmp, path)
 
@@ -111,16 +117,34 @@ def save_checkpoint(accelerator, output_dir: Path, model, wrapped, processor, st
         tmp.mkdir(parents=True)
     accelerator.wait_for_everyone()
     state_dict = accelerator.get_state_dict(wrapped) if is_fsdp(accelerator) else None
+    problem = None
+    try:
+        if accelerator.is_main_process:
+            _write_model_files(tmp, model, processor, False, state_dict)
+            write_json_atomic(tmp / STATE_FILE, asdict(state))
+        accelerator.save_state(str(tmp / ACCELERATE_DIR))
+        fault_point("checkpoint-write")
+    except Exception as exc:  # noqa: BLE001 - torch, safetensors and plain writes each raise their own kind
+        problem = (f"could not write {path} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''});"
+                   f" is the disk full? {_previous(output_dir)}")
+    try:
+        stop_together(accelerator, problem, MMAlignError)  # every rank stops, none waits for the failed one
+    except MMAlignError:
+        if accelerator.is_main_process:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if accelerator.is_main_process:
-        _write_model_files(tmp, model, processor, False, state_dict)
-    accelerator.save_state(str(tmp / ACCELERATE_DIR))
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        write_json_atomic(tmp / STATE_FILE, asdict(state))
         umask_modes(tmp)
         _replace_dir(tmp, path)
     accelerator.wait_for_everyone()
     return path
+
+
+def _previous(output_dir: Path) -> str:
+    found = list_checkpoints(output_dir)
+    if not found:
+        return "No earlier checkpoint."
+    return f"{found[-1]} is intact: free some space and rerun with resume_from=latest."
 
 
 def list_checkpoints(output_dir: Path) -> list[Path]:

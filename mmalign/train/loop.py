@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from ..config import to_dict
 from ..errors import MMAlignError
+from ..faults import fault_point
 from . import checkpoint as ckpt
 from .loader import SKIPPED, BadBatch, CollateMicroBatch, StepBatches, micro_batch_loader
 from .metrics import MetricsLog
@@ -107,6 +108,7 @@ def optimizer_step(run: TrainRun, step: int, totals: StepTotals, elapsed_before:
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
+    fault_point("optimizer-step")
     elapsed = elapsed_before + time.perf_counter() - started
     return metrics_row(totals, step=step + 1, epoch=(step + 1) / run.order.steps_per_epoch, lr=lr,
                        grad_norm=float(grad_norm), elapsed=elapsed, nonfinite_skipped=run.nonfinite_total,

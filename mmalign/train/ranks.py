@@ -41,18 +41,18 @@ def main_first(accelerator, work: Callable[[], T], then: Callable[[], T] | None 
     return result
 
 
-def stop_together(accelerator, problem: str | None) -> None:
+def stop_together(accelerator, problem: str | None, error: type[MMAlignError] = DataError) -> None:
     """Called by every rank at the same point: when any rank has a problem (a bad record in its slice),
-    every rank raises a DataError with the first rank's message, so none is left waiting in a collective."""
+    every rank raises `error` with the first rank's message, so none is left waiting in a collective."""
     if accelerator.num_processes == 1:
         if problem is not None:
-            raise DataError(problem)
+            raise error(problem)
         return
     # A one-number reduce each call; the messages travel only when some rank has one.
     flag = torch.tensor(float(problem is not None), device=accelerator.device)
     if float(accelerator.reduce(flag, "sum")) > 0:
         problems = [p for p in gather_object([problem]) if p is not None]
-        raise DataError(problems[0])
+        raise error(problems[0])
 
 
 def _raise_shared(error: tuple[str, str] | None) -> None:
