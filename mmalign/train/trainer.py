@@ -20,6 +20,7 @@ from .run_setup import TrainRun, setup_run
 # A pair sampler may rewrite a micro-batch before the forward pass, with the model at hand (online
 # rejections, self-generated answers). Called as sampler(batch, step=..., policy=..., reference=...).
 PairSampler = Callable[..., dict]
+SCORING_NEEDS = frozenset({"joint", "rejected_media"})
 
 
 @dataclass
@@ -56,8 +57,10 @@ def finish(run: TrainRun, nonfinite: int) -> TrainResult:
 def held_out_accuracy(run: TrainRun) -> dict:
     cfg = run.cfg
     eval_root = run.eval_file.parent if cfg.eval_data.startswith("synthetic") else run.root
+    # Only the needs that change what is scored: the held-out accuracy compares chosen with rejected, so
+    # fields a loss reads from records (bt_margin's preference_strength) are not required of held-out pairs.
     collator = PreferenceCollator(run.loaded.processor, run.loaded.adapter, eval_root, cfg.max_length,
-                                  needs=run.loss_fn.needs)
+                                  needs=run.loss_fn.needs & SCORING_NEEDS)
     records, bad = read_records(run.eval_file, eval_root, "skip", check=collator.check_length)
     result = reward_accuracy(run.unwrapped, run.reference, run.forward, collator, records, cfg.per_device_batch_size,
                              run.accelerator.device)
