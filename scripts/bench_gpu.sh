@@ -94,13 +94,34 @@ print(f"results: {os.environ['OUT']}/gpu_bench.json, {os.environ['OUT']}/train/"
 PYEOF
 
 # FSDP2 on the GPU (not testable on a CPU with accelerate 1.15, see docs/scaling.md): the same run under
-# fully_shard with one process, two steps. A failure is reported, not fatal, so the numbers above stand.
+# fully_shard with one process, three steps with a checkpoint after step 2; then a second run resumes from
+# that checkpoint (accelerate loads the sharded model and optimiser) and must end with the same weights.
+# A failure is reported, not fatal, so the numbers above stand.
 if [ "$TINY" = 0 ]; then
-  echo "== mmalign train under FSDP2 (configs/accelerate/fsdp2.yaml, 1 process) =="
+  echo "== mmalign train under FSDP2 (configs/accelerate/fsdp2.yaml, 1 process), checkpoint and resume =="
   ACC=.venv/bin/accelerate; [ -x "$ACC" ] || ACC=accelerate
-  if $ACC launch --config_file configs/accelerate/fsdp2.yaml --num_processes 1 -m mmalign.cli.main \
-      train "$OUT/train.yaml" "output_dir=$OUT/train-fsdp2" max_steps=2; then
-    echo "FSDP2: ok ($(wc -l < "$OUT/train-fsdp2/metrics.jsonl") steps logged)"
+  FSDP=(launch --config_file configs/accelerate/fsdp2.yaml --num_processes 1 -m mmalign.cli.main train "$OUT/train.yaml"
+        max_steps=3 save_steps=2)
+  if $ACC "${FSDP[@]}" "output_dir=$OUT/fsdp2-a" && $ACC "${FSDP[@]}" "output_dir=$OUT/fsdp2-b" \
+      "resume_from=$OUT/fsdp2-a/checkpoint-2"; then
+    $PY - <<'PYEOF'
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+out = Path(os.environ["OUT"])
+def weights(run):
+    found = {}
+    for f in sorted((out / run / "final").glob("*.safetensors")):
+        found.update(load_file(str(f)))
+    return found
+a, b = weights("fsdp2-a"), weights("fsdp2-b")
+worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+print(f"FSDP2 checkpoint resume: {'ok' if a.keys() == b.keys() and worst < 1e-3 else 'MISMATCH'} "
+      f"(max weight difference {worst:.2e} over {len(a)} tensors)")
+PYEOF
   else
     echo "FSDP2: FAILED (see the output above)"
   fi

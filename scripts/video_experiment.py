@@ -197,10 +197,10 @@ class KeepSampler:
     trainer holds it only in memory)."""
 
     def __init__(self):
-        from mmalign.train import trainer
+        from mmalign.train import run_setup as trainer
 
         if not hasattr(trainer, "build_pair_sampler"):
-            raise MMAlignError("mmalign.train.trainer no longer builds its pair sampler through "
+            raise MMAlignError("mmalign.train.run_setup no longer builds its pair sampler through "
                                "build_pair_sampler; update KeepSampler in scripts/video_experiment.py")
         self.trainer, self.sampler = trainer, None
         self.original = trainer.build_pair_sampler

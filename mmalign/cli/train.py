@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import sys
+from pathlib import Path
 
 from ..train.config import load_train_config
 
@@ -38,7 +41,11 @@ def main(argv: list[str]) -> int:
         return 0
     from ..train.trainer import train  # heavy imports only when training
 
-    result = train(cfg)
+    try:
+        result = train(cfg)
+    except KeyboardInterrupt:
+        print(interrupted_message(cfg, args.config, args.overrides), file=sys.stderr)
+        return 130
     if int(os.environ.get("RANK", "0")) != 0:
         return 0  # one report per run, from the main process
     print(f"wrote {result.final_dir}")
@@ -46,3 +53,16 @@ def main(argv: list[str]) -> int:
         print(f"held-out reward accuracy: {result.eval['reward_accuracy']:.3f} "
               f"(mean margin {result.eval['reward_margin']:.3f}, {result.eval['pairs']} pairs)")
     return 0
+
+
+def interrupted_message(cfg, config: str, overrides: list[str]) -> str:
+    """What to type to continue an interrupted run: the same command with resume_from=latest."""
+    from ..train.checkpoint import list_checkpoints
+
+    found = list_checkpoints(Path(cfg.output_dir))
+    kept = [o for o in overrides if not o.startswith(("resume_from=", "overwrite="))]
+    again = shlex.join(["mmalign", "train", config, *kept, "resume_from=latest"])
+    if found:
+        return f"interrupted; {found[-1]} is the latest checkpoint. Continue from it with:\n  {again}"
+    return (f"interrupted before the first checkpoint (save_steps={cfg.save_steps}); rerunning with "
+            f"resume_from=latest starts again from step 0:\n  {again}")

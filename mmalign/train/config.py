@@ -55,6 +55,10 @@ class TrainConfig:
     group_by_length: bool = _f(False, "batch records of similar token length together (less padding): the "
                                       "shuffled order is sorted by length within windows of 64 global batches "
                                       "and the batches of each window shuffled again")
+    num_workers: int = _f(0, "processes that collate micro-batches (open images, decode videos, tokenise) while the "
+                             "model computes; 0 = in the training process, right for a CPU whose cores run the "
+                             "model; 2-8 per GPU when media decoding shows in the step time (docs/training.md)")
+    prefetch_factor: int = _f(2, "micro-batches each worker prepares ahead (num_workers > 0)")
     # -- objective --
     loss: dict = _f({"name": "sigmoid", "beta": 0.1}, "objective: {name: NAME, HYPER: VALUE, ...}; see "
                                                       "docs/objectives.md")
@@ -120,7 +124,11 @@ class TrainConfig:
     save_steps: int = _f(0, "write checkpoint-N/ every N optimiser steps (0 = only final/)")
     save_total_limit: int = _f(0, "keep only the newest N checkpoints (0 = keep all)")
     resume_from: str = _f("", "checkpoint folder or 'latest' to resume exactly (model, optimiser, "
-                              "scheduler, RNG, data position)")
+                              "scheduler, RNG, data position); refused when the checkpoint's config differs in "
+                              "anything but resume-safe keys (output, logging, data loading, the split of the "
+                              "same global batch)")
+    overwrite: bool = _f(False, "start afresh in an output_dir that holds another run (its checkpoints, final/, "
+                                "metrics and eval are deleted first); without it such a folder is refused")
     max_consecutive_nonfinite: int = _f(5, "stop after this many non-finite losses in a row (each is skipped)")
     report_to: Literal["none", "tensorboard", "wandb"] = _f("none", "extra metrics sink, when installed")
     progress: bool = _f(True, "show a progress bar")

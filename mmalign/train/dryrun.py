@@ -155,7 +155,9 @@ def dry_run(cfg: TrainConfig, *, engine: str = "ddp", devices: int = 1, images: 
 
     if engine not in ENGINES:
         raise ConfigError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    needs = build_loss_from_config(cfg.loss).needs
+    loss = build_loss_from_config(cfg.loss)
+    needs = loss.needs
+    refusal = _refusal(cfg, loss, engine)
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = resolve_model_dir(cfg.model, Path(tmp))
         config = AutoConfig.from_pretrained(str(model_dir))
@@ -190,7 +192,7 @@ def dry_run(cfg: TrainConfig, *, engine: str = "ddp", devices: int = 1, images: 
 
     media = images * per_image + per_video
     tokens = media + prompt_tokens + answer_tokens
-    notes = []
+    notes = [refusal] if refusal else []
     if tokens > cfg.max_length:
         notes.append(f"a sample of {tokens} tokens exceeds max_length={cfg.max_length}: such records are bad "
                      f"records (on_bad_record={cfg.on_bad_record})")
@@ -208,6 +210,17 @@ def dry_run(cfg: TrainConfig, *, engine: str = "ddp", devices: int = 1, images: 
     return DryRun(cfg.model, str(model_dir), kind, total, trainable, vision, projector, lora, per_image,
                   per_video, media, prompt_tokens + answer_tokens, tokens, shapes, work, estimate(shapes, work), notes,
                   backend.name, backend.reason)
+
+
+def _refusal(cfg: TrainConfig, loss, engine: str) -> str | None:
+    """The trainer's own refusal of this config on `engine` (refusals.py), as a note, or None."""
+    from .refusals import check_training_config
+
+    try:
+        check_training_config(cfg, loss, engine=engine)
+    except ConfigError as exc:
+        return f"REFUSED by the trainer: {exc}"
+    return None
 
 
 def _family(kind: str) -> str:

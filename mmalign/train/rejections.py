@@ -17,6 +17,7 @@ from ..data.prompts import pad_rows
 from ..errors import ConfigError, MMAlignError
 from ..losses import Loss
 from .scoring_batch import LIST_IDS, LIST_MASK
+
 PAIRWISE_NEEDS = frozenset({"reference", "lengths"})
 
 

@@ -24,10 +24,11 @@ from .scoring_batch import LIST_MASK, PairLayout, ScoringBatch, from_collated
 SCORERS = {"packed": packed_scores, "concatenated": concatenated_scores}
 
 
-def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
+def to_device(batch: dict[str, Any], device, non_blocking: bool = False) -> dict[str, Any]:
+    """`batch` with its tensors on `device` (`non_blocking` for pinned batches on CUDA)."""
     def move(v):
         if isinstance(v, torch.Tensor):
-            return v.to(device)
+            return v.to(device, non_blocking=non_blocking)
         return {k: move(x) for k, x in v.items()} if isinstance(v, dict) else v
 
     return {k: move(v) for k, v in batch.items()}

@@ -1,6 +1,6 @@
 """Two CPU processes (torchrun, gloo, DDP through accelerate) match one process with twice the
 accumulation: same logged metrics, same final weights (a reward model's value head included); a 2-process
-checkpoint resumes in 1 process."""
+checkpoint resumes in 1 process and a 1-process one in 2."""
 
 from __future__ import annotations
 
@@ -29,7 +29,11 @@ def test_two_processes_match_one_with_double_accumulation(tmp_path, tiny_llava_p
 
     assert_same_metrics(metrics(two), metrics(one))
     assert_same_weights(two / "final", one / "final")
-    assert (two / "checkpoint-2" / "trainer_state.pt").is_file()
+    state = two / "checkpoint-2" / "accelerate"
+    assert (two / "checkpoint-2" / "trainer_state.json").is_file()
+    # accelerate's state: optimiser and scheduler once, the RNG of each rank
+    assert sorted(p.name for p in state.iterdir()) == ["optimizer.bin", "random_states_0.pkl",
+                                                        "random_states_1.pkl", "scheduler.bin"]
     # The packed forward (one model call per micro-batch) is the path under DDP too.
     written = yaml.safe_load((two / "config.yaml").read_text())
     assert written["world_size"] == 2 and written["scoring_backend"] == "packed"
@@ -43,6 +47,12 @@ def test_two_processes_match_one_with_double_accumulation(tmp_path, tiny_llava_p
         rows = metrics(resumed)
         assert [r["step"] for r in rows] == [3]
         assert_same_metrics(rows, metrics(one)[2:])
+        # ... and the 1-process checkpoint resumes in 2 processes.
+        back = tmp_path / "back"
+        run_train(cfg, [f"output_dir={back}", "gradient_accumulation_steps=1",
+                        f"resume_from={one / 'checkpoint-2'}"], nproc=2)
+        assert_same_weights(back / "final", one / "final")
+        assert_same_metrics(metrics(back), metrics(one)[2:])
 
 
 def test_under_torchrun_the_language_model_runs_once_per_micro_batch(tmp_path, tiny_llava_path, synth_pairs):

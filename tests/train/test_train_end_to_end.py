@@ -129,23 +129,6 @@ def test_fp16_on_cpu_is_a_clear_error(tmp_path, tiny_llava_path, synth_pairs):
         train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, precision="fp16"))
 
 
-def test_deepspeed_with_accumulation_is_refused():
-    """The trainer's own accumulation would be applied twice under DeepSpeed's engine: refuse it."""
-    from types import SimpleNamespace
-
-    from accelerate.utils import DistributedType
-
-    from mmalign.errors import ConfigError
-    from mmalign.train.trainer import _check_engine
-
-    deepspeed = SimpleNamespace(distributed_type=DistributedType.DEEPSPEED)
-    with pytest.raises(ConfigError, match="not supported under DeepSpeed"):
-        _check_engine(deepspeed, SimpleNamespace(gradient_accumulation_steps=4))
-    _check_engine(deepspeed, SimpleNamespace(gradient_accumulation_steps=1))  # one micro-batch per step is fine
-    _check_engine(SimpleNamespace(distributed_type=DistributedType.MULTI_GPU),
-                  SimpleNamespace(gradient_accumulation_steps=4))
-
-
 def test_sft_logs_no_rewards(tmp_path, tiny_llava_path, synth_pairs):
     train(tiny_config(tmp_path, tiny_llava_path, synth_pairs, loss={"name": "sft"}, max_steps=2))
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
