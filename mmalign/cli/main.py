@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     except MMAlignError as exc:
         if not tell_launcher(f"error: {exc}"):  # under torchrun the launcher's report says it, once per rank
             print(f"error: {exc}", file=sys.stderr)
+        leave_process_group()
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -57,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # not the user's mistake: the traceback is printed, and the launcher gets it too
         tell_launcher(f"{type(exc).__name__}: {exc}", traceback.format_exc())
         raise
+
+
+def leave_process_group() -> None:
+    """Close the distributed process group, if this process joined one, before a clean error exit: left open,
+    its threads abort the interpreter at exit ("terminate called without an active exception", exit -6)."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def run_command(argv: list[str]) -> None:

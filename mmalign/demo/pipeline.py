@@ -78,7 +78,7 @@ def dpo_config(base: Path, pairs: Path, out: Path, seed: int, s: DemoSettings) -
            "loss": loss, "learning_rate": s.learning_rate, "warmup_steps": 10,
            "per_device_batch_size": s.dpo_batch, "max_steps": s.dpo_steps, "max_length": 512, "seed": seed,
            "lora": {"enabled": True, "r": s.lora_r, "alpha": 2 * s.lora_r, "dropout": 0.0},
-           "on_bad_record": "skip"}
+           "on_bad_record": "skip", "overwrite": True}  # a rerun of the demo trains this step again
     path = out.parent / "dpo.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))

@@ -21,7 +21,7 @@ def train_stage(out: Path, model: Path, data: Path, root: Path | None, steps: in
     them; the config is written beside `out` as `<out>.yaml`. Returns the final model folder."""
     cfg = {"model": str(model), "data": str(data), "output_dir": str(out), "loss": {"name": "sft"},
            "learning_rate": 1e-3, "warmup_steps": 50, "per_device_batch_size": batch, "max_steps": steps,
-           "max_length": 512, "seed": 0, "on_bad_record": "skip", **({"root": str(root)} if root else {}), **extra}
+           "max_length": 512, "seed": 0, "on_bad_record": "skip", "overwrite": True, **({"root": str(root)} if root else {}), **extra}
     out.parent.mkdir(parents=True, exist_ok=True)
     path = out.parent / f"{out.name}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))

@@ -21,7 +21,8 @@ from ..data.collate import PreferenceCollator
 from ..errors import ConfigError
 from ..io import write_text_atomic
 from ..losses import Loss
-from ..models.load import Loaded, load
+from ..models.load import Loaded, check_model_path, load
+from ..models.tiny_registry import TINY_BUILDERS
 from . import checkpoint as ckpt
 from .backend import ScoringBackend, choose_backend, decoder_config
 from .checked_records import ParsedRecords, check_training_records, parse_training_records
@@ -160,6 +161,8 @@ def read_inputs(cfg: TrainConfig, output_dir: Path, main: bool) -> RunInputs:
     every user input checked before a model is loaded."""
     loss_fn = build_loss(cfg)
     check_training_config(cfg, loss_fn)
+    if cfg.model not in TINY_BUILDERS:
+        check_model_path(cfg.model)  # a mistyped path or an unreachable hub name, before the data is read
     resume = ckpt.resolve_resume(output_dir, cfg.resume_from)
     if main:
         claim_output_dir(output_dir, cfg, resume)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import ConfigError
-from ..losses import Loss, LossOutput, available_losses
+from ..losses import Loss, available_losses
 from ..losses.base import loss_class
 from ..models.value_head import ValueModel, freeze_output_head, value_model_of
 from .config import TrainConfig
@@ -55,17 +55,3 @@ def value_policy(model, cfg: TrainConfig) -> ValueModel:
     """The backbone (already frozen / LoRA-wrapped as configured) with a new, trainable value head."""
     freeze_output_head(model)
     return ValueModel.around(model, seed=cfg.seed)
-
-
-def score_sums(out: LossOutput) -> torch.Tensor:
-    """[sum, sum of squares, count] of every score in a micro-batch (chosen and rejected), to log the score
-    mean and std across micro-batches and processes."""
-    scores = torch.cat([out.chosen_rewards.reshape(-1), out.rejected_rewards.reshape(-1)]).float()
-    return torch.stack([scores.sum(), (scores * scores).sum(), torch.tensor(float(scores.numel()),
-                                                                            device=scores.device)])
-
-
-def score_stats(sums: torch.Tensor) -> dict[str, float]:
-    total, squares, n = (float(v) for v in sums)
-    mean = total / max(n, 1.0)
-    return {"scores/mean": mean, "scores/std": max(squares / max(n, 1.0) - mean * mean, 0.0) ** 0.5}

@@ -136,7 +136,7 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 # The layers as README.md "Layout" lists them, lowest first: each imports only from layers before it.
-ORDER = ("errors", "io", "config", "progress", "augment", "data", "losses", "models", "judge", "select", "pairs",
+ORDER = ("errors", "faults", "io", "config", "progress", "augment", "data", "losses", "models", "judge", "select", "pairs",
          "train", "eval", "bench", "demo", "cli")
 
 
