@@ -4,6 +4,7 @@ cases live in the loss, the collator or the model adapter."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from ..io import write_json_atomic
 from .checkpoint import save_model_folder
 from .config import TrainConfig
 from .evaluate import reward_accuracy
+from .folder_lock import FolderLock
 from .loop import train_steps
 from .run_setup import TrainRun, setup_run
 
@@ -33,12 +35,18 @@ class TrainResult:
 
 
 def train(cfg: TrainConfig, pair_sampler: PairSampler | None = None) -> TrainResult:
-    run = setup_run(cfg, pair_sampler)
+    # The global main process (RANK 0 under torchrun / accelerate launch) holds the folder for the whole run.
+    lock = FolderLock(Path(cfg.output_dir)) if int(os.environ.get("RANK", "0")) == 0 else None
     try:
-        nonfinite = train_steps(run)
-        return finish(run, nonfinite)
+        run = setup_run(cfg, pair_sampler)
+        try:
+            nonfinite = train_steps(run)
+            return finish(run, nonfinite)
+        finally:
+            run.accelerator.end_training()  # closes the trackers, if any
     finally:
-        run.accelerator.end_training()  # closes the trackers, if any
+        if lock is not None:
+            lock.release()
 
 
 def finish(run: TrainRun, nonfinite: int) -> TrainResult:

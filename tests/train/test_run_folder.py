@@ -68,3 +68,14 @@ def test_interrupted_says_how_to_resume(tmp_path, tiny_llava_path, synth_pairs):
     train(cfg)
     message = interrupted_message(cfg, "c.yaml", ["max_steps=2", "overwrite=true"])
     assert "checkpoint-1" in message and "mmalign train c.yaml max_steps=2 resume_from=latest" in message
+
+
+def test_a_folder_in_use_by_another_run_is_refused_and_freed_when_it_ends(tmp_path, tiny_llava_path, synth_pairs):
+    from mmalign.train.folder_lock import FolderLock
+
+    cfg = tiny_config(tmp_path, tiny_llava_path, synth_pairs, max_steps=1)
+    held = FolderLock(tmp_path / "run")  # another run, still writing
+    with pytest.raises(ConfigError, match=f"in use by another mmalign run \\(pid {__import__('os').getpid()}\\)"):
+        train(cfg)
+    held.release()  # it ended (a killed process releases it the same way: the OS drops the lock)
+    assert train(cfg).steps == 1
