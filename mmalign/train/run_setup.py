@@ -27,6 +27,7 @@ from . import checkpoint as ckpt
 from .backend import ScoringBackend, choose_backend, decoder_config
 from .checked_records import ParsedRecords, check_training_records, parse_training_records
 from .config import TrainConfig
+from .cpu_malloc import tune_for_cpu_training
 from .metrics import flat_config, tracker_for
 from .order import DataOrder
 from .precompute_run import precompute_for_run
@@ -152,6 +153,8 @@ def make_accelerator(cfg: TrainConfig, output_dir: Path) -> Accelerator:
     accelerator.register_save_state_pre_hook(lambda models, weights, where: weights.clear())
     accelerator.register_load_state_pre_hook(lambda models, where: models.clear())
     check_training_config(cfg, build_loss(cfg), engine=accelerator.distributed_type.name.lower())
+    if accelerator.device.type == "cpu":
+        tune_for_cpu_training()
     set_seed(cfg.seed)
     return accelerator
 

@@ -73,3 +73,16 @@ def test_resumed_log_keeps_steps_up_to_the_checkpoint(tmp_path):
 def test_tracker_config_is_flat():
     assert flat_config({"loss": {"name": "ipo", "beta": 0.1}, "transforms": [{"name": "x"}], "lr": 1e-6}) == {
         "loss.name": "ipo", "loss.beta": 0.1, "transforms": "[{'name': 'x'}]", "lr": 1e-6}
+
+
+def test_cpu_training_tunes_glibc_malloc_unless_told_not_to(monkeypatch):
+    import platform
+
+    from mmalign.train import cpu_malloc
+
+    monkeypatch.setattr(cpu_malloc, "_done", False)
+    monkeypatch.setenv("MMALIGN_KEEP_MALLOC", "1")
+    assert cpu_malloc.tune_for_cpu_training() is False
+    monkeypatch.delenv("MMALIGN_KEEP_MALLOC")
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert cpu_malloc.tune_for_cpu_training() is expected
