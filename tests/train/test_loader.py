@@ -121,3 +121,13 @@ def test_a_record_gone_bad_mid_epoch_follows_on_bad_record(tmp_path, tiny_llava_
                 assert re.search(r"step \d: skipped \S+pairs.jsonl:1: cannot", capsys.readouterr().out)
         finally:
             trainer.setup_run = real_setup
+
+
+def test_training_with_workers_gives_the_same_weights(tmp_path, tiny_llava_path, synth_pairs):
+    from test_train_resume import assert_same_weights
+
+    from mmalign.train.trainer import train
+
+    runs = [train(tiny_config(tmp_path / str(n), tiny_llava_path, synth_pairs, num_workers=n, max_steps=2))
+            for n in (0, 2)]
+    assert_same_weights(runs[0].final_dir, runs[1].final_dir, atol=0)
