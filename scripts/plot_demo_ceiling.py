@@ -1,4 +1,4 @@
-"""Chart the demo findings: single-image against multi-image accuracy, with issue 9's target region.
+"""Chart the demo findings: single-image against multi-image accuracy, with the earlier demo goal's target region.
 
     .venv/bin/python scripts/plot_demo_ceiling.py docs/demo/ceiling.csv docs/demo/ceiling.png
 
@@ -51,7 +51,7 @@ def plot(points: list[dict], out: Path) -> None:
     ax.fill_between([goal_single, 100.5], goal_multi, top, color="#d9ead3", zorder=0)
     ax.plot([goal_single, goal_single, 100.5], [top, goal_multi, goal_multi], color="#6aa84f", linestyle="--",
             linewidth=1)
-    ax.text(goal_single - 0.4, goal_multi + 1, "issue 9's goal: multi-image +15,\nsingle-image at most -2",
+    ax.text(goal_single - 0.4, goal_multi + 1, "earlier demo goal: multi-image +15,\nsingle-image at most -2",
             fontsize=8, color="#38761d", ha="right", va="bottom")
     for colour, group in zip(PALETTE * 4, dict.fromkeys(p["group"] for p in points)):
         mine = [p for p in points if p["group"] == group]

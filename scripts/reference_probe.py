@@ -1,4 +1,4 @@
-"""Probe: can a tiny LLaVA learn to follow "In ImageN" well enough for MIA-DPO to sharpen it? (issue 9)
+"""Probe: can a tiny LLaVA learn to follow "In ImageN" well enough for MIA-DPO to sharpen it? (the earlier demo goal)
 
     .venv/bin/python scripts/reference_probe.py --out runs/reference-probe [--quick] [--base MODEL]
                                                 [--set dpo_lr=2e-4 ...]
