@@ -170,3 +170,40 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config must be a mapping of keys to values")
     return data
+
+
+def option_problems(options: dict[Any, Any], defaults: dict[str, Any]) -> list[str]:
+    """What is wrong with the options of a named object (a loss's hyper-parameters, a transform's options):
+    'KEY must be ..., got VALUE' for a key that is not a string or a value whose type does not fit its
+    default's (a number for a number, true/false for a flag, text for text, a list for a list). Keys not in
+    `defaults` and defaults of None are left to the caller."""
+    problems = []
+    for key, value in options.items():
+        if not isinstance(key, str):
+            problems.append(f"option names are text, got {key!r}")
+            continue
+        if key not in defaults:
+            continue
+        expected = _expected_kind(defaults[key], value)
+        if expected:
+            problems.append(f"{key} must be {expected}, got {value!r}")
+    return problems
+
+
+def _expected_kind(default: Any, value: Any) -> str | None:
+    """None when `value` fits the type of `default`, else what it should be."""
+    if default is None:
+        return None
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(default, int):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "a whole number"
+    if isinstance(default, float):
+        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "a number"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "text"
+    if isinstance(default, (list, tuple)):
+        return None if isinstance(value, (list, tuple)) else "a list"
+    if isinstance(default, dict):
+        return None if isinstance(value, dict) else "a mapping"
+    return None

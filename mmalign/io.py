@@ -9,15 +9,17 @@ Reading:
   pair (`"\\ud800"`, which no UTF-8 file can hold). `loads` / `raw_decode` are json's, with all of these
   raised as `json.JSONDecodeError`; a byte-order mark at the start of a file is passed over.
 
-Files that grow while a command runs (pair building, predictions, metrics) are appended one flushed line at
-a time with `JsonlAppender`; on resume `resume_jsonl(path)` cuts a torn last line (the run died mid-write)
-off the file and returns the complete lines. Every other output is written to a temporary name and renamed;
-`temp_file_beside(path)` makes that temporary file with the mode a plain `open` would give (0666 & ~umask),
-not mkstemp's 0600, so renamed outputs are as readable as the rest.
+Files that grow while a command runs (pair building, predictions, metrics) are appended a line at a time
+with `JsonlAppender`; on resume `resume_jsonl(path)` cuts a torn last line (the run died mid-write) off the
+file and returns the complete lines. A full disk while writing is one MMAlignError that names the file and
+keeps what was written before (`disk_full_error`). Every other output is written to a temporary name and
+renamed; `temp_file_beside(path)` makes that temporary file with the mode a plain `open` would give
+(0666 & ~umask), not mkstemp's 0600, so renamed outputs are as readable as the rest.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -31,7 +33,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from . import faults
+from .errors import DataError, MMAlignError
 
 
 @dataclass(frozen=True)
@@ -183,35 +186,85 @@ def clean_json(value: Any) -> Any:
 
 
 class JsonlAppender:
-    """Append JSON objects to a file, one flushed line each (use `resume_jsonl` first on a resumed run).
+    """Append JSON objects to a file, one line each, written straight to the OS (use `resume_jsonl` first
+    on a resumed run): a killed process leaves whole lines, and at most one torn last line.
 
-    `fsync=True` also forces each line to disk: for files whose lines are expensive to recompute.
-    Usable as a context manager.
+    `fsync=True` also forces each write to disk: for files whose lines are expensive to recompute.
+    `fault`: the name of the fault point (`mmalign.faults`) passed after each line, for crash tests.
+    A full disk (or a file-size limit) is an MMAlignError saying so; the lines written before it are kept
+    whole (a half-written one is cut off), so rerunning the command resumes. Usable as a context manager.
     """
 
-    def __init__(self, path: str | Path, *, fsync: bool = False):
+    def __init__(self, path: str | Path, *, fsync: bool = False, fault: str | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fsync = fsync
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        self._fault = fault if fault and faults.armed(fault) else None
+        self._torn = faults.armed("torn-line")
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
 
     def write(self, obj: Any) -> None:
         self.write_many([obj])
 
     def write_many(self, objs: Iterable[Any]) -> None:
-        self._fh.write("".join(json.dumps(clean_json(o), ensure_ascii=False) + "\n" for o in objs))
-        self._fh.flush()
-        if self._fsync:
-            os.fsync(self._fh.fileno())
+        lines = [json.dumps(clean_json(o), ensure_ascii=False) + "\n" for o in objs]
+        if not (self._fault or self._torn):
+            self._write("".join(lines).encode("utf-8"))
+            return
+        for line in lines:  # a crash test: line by line, with the fault points between them
+            data = line.encode("utf-8")
+            if self._torn and faults.reached("torn-line"):
+                self._write(data[:len(data) // 2])
+                faults.die()
+            self._write(data)
+            if self._fault:
+                faults.fault_point(self._fault)
+
+    def _write(self, data: bytes) -> None:
+        if self._fd is None:
+            raise ValueError(f"{self.path}: the appender is closed")
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
+            if self._fsync:
+                os.fsync(self._fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, start)  # no torn line left behind; truncating needs no space
+            except OSError:
+                pass
+            if is_disk_full(exc):
+                raise disk_full_error(self.path, exc, kept="the lines written before are kept") from None
+            raise
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# What a full disk, a full quota or a file-size limit (RLIMIT_FSIZE) raise.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL
+
+
+def disk_full_error(path: str | Path | None, exc: OSError, kept: str = "") -> MMAlignError:
+    """The one message for a write that ran out of space: the file, the OS's reason, what is kept."""
+    where = f" {path}" if path else ""
+    kept = f"; {kept}" if kept else ""
+    return MMAlignError(f"could not write{where}: disk full ({exc.strerror or exc}){kept}. Free some space "
+                        "and rerun the same command: it goes on from what is written")
 
 
 def current_umask() -> int:
@@ -245,6 +298,22 @@ def temp_file_beside(path: str | Path) -> tuple[int, str]:
     return fd, tmp
 
 
+# The names `temp_file_beside` gives: ".NAME.<8 random characters>.tmp".
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_stale_temp_files(folder: str | Path) -> int:
+    """Delete the temporary files that writes killed before their rename left under `folder` (a command
+    calls this on its output folder before it resumes); returns how many. Only names `temp_file_beside`
+    gives are touched."""
+    removed = 0
+    for path in Path(folder).rglob(".*.tmp"):
+        if path.is_file() and not path.is_symlink() and _TEMP_NAME.fullmatch(path.name):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def umask_modes(folder: str | Path) -> None:
     """Give every file under `folder` the mode a plain open() gives (0666 & ~umask): for folders written by
     libraries that create some files 0600 (safetensors' adapter weights), before they are renamed into place."""
@@ -263,8 +332,10 @@ def write_text_atomic(path: str | Path, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise disk_full_error(path, exc, kept="the file is as it was before") from None
         raise
 
 

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import MMAlignError
+from .image_flag import add_max_image_pixels, apply_max_image_pixels
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -53,6 +54,7 @@ def _add_mia(sub) -> None:
     p.add_argument("--dtype", default=None, help="model dtype (fp32, bf16, fp16)")
     p.add_argument("--device", default=None, help="model device (cpu, cuda)")
     p.add_argument("--no-progress", action="store_true")
+    add_max_image_pixels(p)
     p.set_defaults(run=_run_mia)
 
 
@@ -130,4 +132,5 @@ def main(argv: list[str]) -> int:
     for add in SUBCOMMANDS.values():
         add(sub)
     args = parser.parse_args(argv)
+    apply_max_image_pixels(args)
     return int(args.run(args) or 0)

@@ -1,7 +1,11 @@
 """mmalign data validate --data FILE [--root DIR] [--model PATH --max-length N]
+mmalign data synth pairs|llava|text|video --out DIR
+mmalign data probe --model PATH --data pairs.jsonl --out DIR        (cli/data_diagnose.py)
+mmalign data did --model PATH --ref PATH --data FILE --out DIR       (cli/data_diagnose.py)
 
 validate reads every record, checks its fields and types, and opens (decodes) every image and video it
-names; with --model it also checks that each record fits in --max-length tokens.
+names; with --model it also checks that each record fits in --max-length tokens. probe and did are the
+data-quality diagnostics of docs/data-quality.md.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from pathlib import Path
 from ..data.media_check import decode_check
 from ..data.reader import read_records
 from ..io import check_data_file
+from .data_diagnose import add_did_parser, add_probe_parser, did, probe
+from .image_flag import add_max_image_pixels, apply_max_image_pixels
 
 
 def main(argv: list[str]) -> int:
@@ -24,6 +30,7 @@ def main(argv: list[str]) -> int:
     val.add_argument("--model", default=None, help="model path: also check token lengths with its processor (media are "
                                                            "decoded with or without it)")
     val.add_argument("--max-length", type=int, default=2048, help="with --model: longest prompt + answer")
+    add_max_image_pixels(val)
     syn = sub.add_parser("synth", help="write synthetic data with known truth")
     syn.add_argument("kind", choices=("pairs", "llava", "text", "video"),
                      help="pairs: image preference pairs; llava: LLaVA-format instructions; text: text pairs; "
@@ -34,11 +41,18 @@ def main(argv: list[str]) -> int:
     syn.add_argument("--kinds", default=None,
                      help="llava only: comma list of question kinds to draw from (colour, shape, exists, object; "
                           "default all)")
+    add_probe_parser(sub)
+    add_did_parser(sub)
     args = parser.parse_args(argv)
     if args.action == "synth":
         return _synth(args)
+    if args.action == "probe":
+        return probe(args)
+    if args.action == "did":
+        return did(args)
 
     check_data_file(args.data)  # not found, a folder, empty: answered before a model loads
+    apply_max_image_pixels(args)
     root = Path(args.root) if args.root else Path(args.data).parent
     lengths = None
     if args.model:

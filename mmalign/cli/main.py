@@ -1,4 +1,5 @@
-"""`mmalign <command>`: dispatches to one small module per command; user mistakes exit 1 without a traceback."""
+"""`mmalign <command>`: dispatches to one small module per command; user mistakes (and a full disk) exit 1
+without a traceback."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ import sys
 import traceback
 
 from ..errors import MMAlignError
+from ..io import disk_full_error, is_disk_full
 from .launch_errors import tell_launcher
 
 COMMANDS = {
     "train": ("mmalign.cli.train", "train a model from a YAML config: mmalign train CONFIG [key=value ...]"),
     "reward-ensemble": ("mmalign.cli.reward_ensemble", ("train M reward models and score pairs with each: "
                                                         "mmalign reward-ensemble CONFIG --members 4 --out DIR")),
-    "data": ("mmalign.cli.data", "check preference data: mmalign data validate --data FILE --root DIR"),
-    "build-data": ("mmalign.cli.build_data", "build preference pairs: mmalign build-data mia --data llava.json "
-                                             "--root DIR --model PATH --out DIR"),
+    "data": ("mmalign.cli.data", "check and diagnose preference data: mmalign data validate|synth|probe|did ..."),
+    "build-data": ("mmalign.cli.build_data", ("build preference pairs: mmalign build-data mia --data llava.json "
+                                              "--root DIR --model PATH --out DIR")),
     "eval": ("mmalign.cli.eval", "evaluate a benchmark: mmalign eval BENCH --model PATH|--predictions FILE --data FILE --out DIR"),
     "generate": ("mmalign.cli.generate", "sample answers: mmalign generate --model PATH --data FILE --out DIR --n N"),
     "score": ("mmalign.cli.score", "score candidates: mmalign score --judge SPEC --data candidates.jsonl --out DIR"),
@@ -46,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = importlib.import_module(COMMANDS[name][0])
     try:
-        return int(module.main(rest) or 0)
+        try:
+            return int(module.main(rest) or 0)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            raise disk_full_error(exc.filename, exc) from None  # a write no command turned into a message
     except MMAlignError as exc:
         if not tell_launcher(f"error: {exc}"):  # under torchrun the launcher's report says it, once per rank
             print(f"error: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ import argparse
 import os
 import shlex
 
+from ..data.image_limits import set_max_image_pixels
 from ..errors import MMAlignError
 from ..train.config import load_train_config
 
@@ -30,6 +31,7 @@ def main(argv: list[str]) -> int:
         raise MMAlignError("reward-ensemble runs as one process (it trains the members one after another); to "
                            "train members on several GPUs, run `mmalign train` per member under torchrun")
     cfg = load_train_config(args.config, args.overrides)
+    set_max_image_pixels(cfg.max_image_pixels)
     from ..train.ensemble import run_ensemble  # heavy imports only when training
 
     result = run_ensemble(cfg, args.out, args.members, score_file=args.score, score_root=args.score_root)

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..data.candidates import skipped_text
 from ..judge import JUDGE_KINDS, JudgeContext, score_candidates
 from ..judge.score_file import SCORED_FILE
+from .image_flag import add_max_image_pixels, apply_max_image_pixels
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +28,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dtype", default=None, choices=("fp32", "bf16", "fp16"), help="judge model dtype")
     parser.add_argument("--on-bad-record", choices=("error", "skip"), default="error",
                         help="bad candidate lines: stop with file:line (default) or skip and count them")
+    add_max_image_pixels(parser)
     args = parser.parse_args(argv)
+    apply_max_image_pixels(args)
     root = Path(args.root) if args.root else Path(args.data).parent
     context = JudgeContext(root=root, device=args.device, dtype=args.dtype, video_frames=args.video_frames)
     summary = score_candidates(args.data, args.judge, args.out, context=context, on_bad_record=args.on_bad_record)

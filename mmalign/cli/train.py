@@ -8,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..data.image_limits import set_max_image_pixels
 from ..train.config import load_train_config
 
 
@@ -31,6 +32,7 @@ def main(argv: list[str]) -> int:
     dry.add_argument("--answer-tokens", type=int, default=128, help="answer tokens per sequence")
     args = parser.parse_args(argv)
     cfg = load_train_config(args.config, args.overrides)
+    set_max_image_pixels(cfg.max_image_pixels)  # for this process and the DataLoader workers it forks
     if args.dry_run:
         from ..train.dryrun import dry_run, report
 

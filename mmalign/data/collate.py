@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from .extras import check_extras, record_extras
+from .image_limits import open_image
 from .prompts import PromptEncoder, pad_rows
 from .schema import PreferenceRecord, RecordProblem, resolve_media
 from .video import load_clip
@@ -24,7 +25,7 @@ from .video import load_clip
 
 def load_image(root: Path, rel: str) -> Image.Image:
     try:
-        with Image.open(resolve_media(root, rel)) as img:
+        with open_image(resolve_media(root, rel), rel) as img:
             return img.convert("RGB")
     except RecordProblem:
         raise

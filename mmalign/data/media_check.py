@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from .image_limits import open_image
 from .reader import RecordCheck
 from .schema import PreferenceRecord, RecordProblem, resolve_media
 from .video import load_clip
@@ -26,9 +27,11 @@ def check_image(path: Path, rel: str) -> None:
     if path.stat().st_size == 0:
         raise RecordProblem("bad_media", f"image {rel!r} is empty (0 bytes)")
     try:
-        with warnings.catch_warnings(), Image.open(path) as image:
+        with warnings.catch_warnings(), open_image(path, rel) as image:
             warnings.simplefilter("ignore")
             image.load()
+    except RecordProblem:
+        raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RecordProblem("bad_media", f"image {rel!r} cannot be decoded ({reason})") from None

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MMAlignError
+from .image_limits import check_frame_size
 from .schema import RecordProblem
 from .video_backends import BACKENDS, HANDLES, BackendFailure, IndexPastEnd, VideoInfo, backend_available
 
@@ -165,6 +166,7 @@ def load_clip(path: str | Path, num_samples: int | None = 8, strategy: str = "un
 
     def work(handle):
         info = handle.info()
+        check_frame_size(str(path), info.width, info.height)
         idx = sample_indices(info.num_frames, num_samples, strategy, seed=seed, fps=fps, video_fps=info.fps)
         return handle.get(idx), idx, info
 

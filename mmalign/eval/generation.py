@@ -25,9 +25,14 @@ PLACEHOLDER = re.compile(r"<(image|video)>")
 
 
 def _load_image(path: str, qid: str) -> Image.Image:
+    from ..data.image_limits import open_image
+    from ..data.schema import RecordProblem
+
     try:
-        with Image.open(path) as img:
+        with open_image(path, path) as img:
             return img.convert("RGB")
+    except RecordProblem as exc:
+        raise DataError(f"question {qid!r}: {exc.message}") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"question {qid!r}: cannot read image {path}: {exc}") from None
 

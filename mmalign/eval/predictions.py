@@ -65,8 +65,11 @@ def answer_questions(
     """Ask `answer_fn` every question not yet answered in `path`, appending each answer as it comes.
 
     Returns {id: answer} for all questions (earlier answers included). Safe to call again after an
-    interruption: answered questions are not asked again. With `progress`, a bar counts the questions on a
-    terminal (`mmalign.progress`) and one line with the count and the time is printed at the end.
+    interruption: questions go to `answer_fn` in fixed chunks of `batch_size`, and a chunk already answered
+    whole is not asked again (one answered in part is asked whole, so a batched model pads it as the first
+    run did, and the answers kept are those of an uninterrupted run). With `progress`, a bar counts the
+    questions on a terminal (`mmalign.progress`) and one line with the count and the time is printed at the
+    end.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -75,17 +78,20 @@ def answer_questions(
     todo = [q for q in questions if q.id not in done]
     started = time.perf_counter()
     # fsync: answers cost a model forward each, so each flushed batch is forced to disk.
-    with JsonlAppender(path, fsync=True) as out, \
+    with JsonlAppender(path, fsync=True, fault="eval-line") as out, \
             bar(total=len(questions), initial=len(questions) - len(todo), desc=desc, unit=" questions",
                 enabled=progress) as shown:
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
+        for start in range(0, len(questions), batch_size):
+            batch = questions[start:start + batch_size]  # fixed chunks: padded alike in a resumed run
+            if all(q.id in done for q in batch):
+                continue
             answers = answer_fn(batch)
             if len(answers) != len(batch):
                 raise ValueError(f"answer_fn returned {len(answers)} answers for {len(batch)} questions")
-            out.write_many({"id": q.id, "answer": str(a)} for q, a in zip(batch, answers))
-            done.update((q.id, str(a)) for q, a in zip(batch, answers))
-            shown.update(len(batch))
+            new = [(q, str(a)) for q, a in zip(batch, answers) if q.id not in done]
+            out.write_many({"id": q.id, "answer": a} for q, a in new)
+            done.update((q.id, a) for q, a in new)
+            shown.update(len(new))
     if progress:
         earlier = len(questions) - len(todo)
         print(f"{desc}: {len(todo)} question(s) answered in {duration(time.perf_counter() - started)}"

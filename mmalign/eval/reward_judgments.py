@@ -123,7 +123,7 @@ def judge_questions(questions: list[Question], judge, path: str | Path, progress
     todo = [q for q in questions if q.id not in done]
     desc = f"judge ({getattr(judge, 'name', 'judge')})"
     started = time.perf_counter()
-    with JsonlAppender(path, fsync=True) as out, \
+    with JsonlAppender(path, fsync=True, fault="eval-line") as out, \
             bar(total=len(questions), initial=len(questions) - len(todo), desc=desc, unit=" items",
                 enabled=progress) as shown:
         for question in todo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MMAlignError
-from ..io import write_json_atomic
+from ..io import remove_stale_temp_files, write_json_atomic
 from .base import Benchmark, Question, answers_for
 from .predictions import AnswerFn, OnBadRecord, answer_questions
 from .registry import get_benchmark
@@ -57,6 +57,7 @@ def run_eval(
     with the time (`answer_questions`).
     """
     out_dir = Path(out_dir)
+    remove_stale_temp_files(out_dir)  # metrics a killed run was writing
     name = benchmark if isinstance(benchmark, str) else benchmark.name
     predictions = answer_questions(questions, answer_fn, out_dir / "predictions.jsonl", batch_size,
                                    progress=progress, desc=f"answer {name}")

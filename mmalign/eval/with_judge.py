@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MMAlignError
-from ..io import write_json_atomic
+from ..io import remove_stale_temp_files, write_json_atomic
 from .registry import get_benchmark
 from .reward_judgments import judge_questions
 from .runner import score_predictions
@@ -32,6 +32,7 @@ def evaluate_judge(bench: str, data: str | Path, out: str | Path, judge: str, *,
     # Question media are already joined with the benchmark's root, so the judge resolves them under "/".
     built = build_judge(spec, JudgeContext(root=Path("/"), device=device, dtype=dtype, video_frames=video_frames))
     out = Path(out)
+    remove_stale_temp_files(out)  # metrics a killed run was writing
     judgments = judge_questions(questions, built, out / JUDGMENTS_FILE, progress=progress)
     metrics = score_predictions(benchmark, questions, judgments)
     metrics["inputs"] = {"data": str(data), "judge": spec.text, "judge_name": spec.name}

@@ -138,8 +138,9 @@ def load_reward(path: str | Path, *, root: str | Path = ".", device: str | None 
     from ..models.load import DTYPES
 
     kwargs = {"dtype": DTYPES[dtype]} if dtype else {}
-    model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
+    # No code from the model folder is run (transformers' default would ask on a terminal).
+    model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False, **kwargs)
     if device:
         model.to(device)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     return RewardModelJudge(model, tokenizer, adapter_for(model.config, tokenizer), None, Path(root), **common)

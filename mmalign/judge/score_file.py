@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from ..data.candidates import OnBadRecord, read_candidates
 from ..data.part_files import claim_settings, finished_lines, part_path
 from ..errors import MMAlignError
-from ..io import JsonlAppender, write_json_atomic, write_jsonl_atomic
+from ..io import JsonlAppender, remove_stale_temp_files, write_json_atomic, write_jsonl_atomic
 from .spec import JudgeContext, JudgeSpec, build_judge, parse_judge_spec
 
 SCORED_FILE = "scored.jsonl"
@@ -33,8 +33,9 @@ def _judge_part(spec: JudgeSpec, records: list[dict], path: Path, context: Judge
         return
     judge = build_judge(spec, context)
     # fsync: a judged record costs model calls, so each line is forced to disk.
-    with JsonlAppender(path, fsync=True) as part:
-        for record in tqdm(todo, desc=f"score {spec.name}", unit=" prompts", disable=not progress):
+    bar = tqdm(todo, desc=f"score {spec.name}", unit=" prompts", disable=not progress)
+    with bar, JsonlAppender(path, fsync=True, fault="score-line") as part:  # the bar ends before an error
+        for record in bar:
             (scores,) = judge.score([record])
             if len(scores) != len(record["candidates"]):
                 raise MMAlignError(f"judge {spec.name} gave {len(scores)} scores for {len(record['candidates'])} "
@@ -63,6 +64,7 @@ def score_candidates(data: str | Path, judges: list[str], out: str | Path, *,
         raise MMAlignError(f"{data}: no candidate records to score")
     out = Path(out)
     claim_settings(out, "score", {"data": str(data), "judges": [s.text for s in specs]})
+    remove_stale_temp_files(out)  # an output a killed run was writing
     no_score: Counter = Counter()
     for k, spec in enumerate(specs):
         path = part_path(out, "score", k)

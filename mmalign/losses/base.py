@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 import torch
 
+from ..config import option_problems
+
 # Every extra a loss may ask for, and the keyword arguments the trainer then passes.
 NEED_EXTRAS: dict[str, tuple[str, ...]] = {
     "reference": (),
@@ -97,26 +99,40 @@ def hyperparameters(cls: type[Loss]) -> dict[str, Any]:
 
 
 def build_loss(name: str, **hyper: Any) -> Loss:
-    """Build a loss by name: `build_loss("ipo", beta=0.1)`. Unknown names or hyper-parameters raise ValueError."""
+    """Build a loss by name: `build_loss("ipo", beta=0.1)`. Unknown names, unknown hyper-parameters and values
+    of the wrong type raise ValueError naming the loss and the key."""
+    if not isinstance(name, str):  # a config mistake: ValueError, as for every other one here
+        raise ValueError(  # noqa: TRY004
+            f"a loss name is text, got {name!r}; valid losses: {', '.join(available_losses())}")
     try:
         cls = loss_class(name)
     except KeyError as exc:
         raise ValueError(exc.args[0]) from None
     valid = hyperparameters(cls)
+    problems = option_problems(hyper, valid)
+    if problems:
+        raise ValueError(f"loss {name!r}: {'; '.join(problems)}")
     bad = sorted(set(hyper) - set(valid))
     if bad:
         listing = ", ".join(f"{k}={v!r}" for k, v in valid.items()) or "(none)"
         raise ValueError(f"loss {name!r} has no hyper-parameter {', '.join(bad)}; valid: {listing}")
-    return cls(**hyper)
+    try:
+        return cls(**hyper)
+    except TypeError as exc:  # a value its checks did not expect (ValueErrors already say what is wrong)
+        raise ValueError(f"loss {name!r}: {exc} (hyper-parameters: {', '.join(sorted(hyper)) or 'none'})") from None
 
 
 def build_loss_from_config(spec: dict[str, Any] | str) -> Loss:
     """Build from a config entry: `"sigmoid"` or `{"name": "ipo", "beta": 0.1}`."""
     if isinstance(spec, str):
         return build_loss(spec)
+    if not isinstance(spec, dict):
+        raise ValueError(f"a loss is a name or {{name: NAME, HYPER: VALUE, ...}}, got {spec!r}")  # noqa: TRY004
     spec = dict(spec)
     if "name" not in spec:
         raise ValueError(f"loss config needs a 'name'; valid losses: {', '.join(available_losses())}")
     name = spec.pop("name")
+    not_text = [repr(k) for k in spec if not isinstance(k, str)]
+    if not_text:
+        raise ValueError(f"loss {name!r}: hyper-parameter names are text, got {', '.join(not_text)}")
     return build_loss(name, **spec)
-

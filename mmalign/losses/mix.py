@@ -37,6 +37,16 @@ def _default_terms() -> tuple[dict[str, Any], ...]:
     return ({"name": "sigmoid"}, {"name": "sft", "weight": 1.0})
 
 
+def _term_problem(spec: Any) -> str | None:
+    """What is wrong with one term of a combo, or None."""
+    if not isinstance(spec, (str, dict)):
+        return f"each term is a loss name or {{name: NAME, weight: W, ...}}, got {spec!r}"
+    weight = spec.get("weight", 1.0) if isinstance(spec, dict) else 1.0
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        return f"a term's weight must be a number, got {weight!r}"
+    return None
+
+
 @register
 @dataclass(frozen=True)
 class Combo(Loss):
@@ -57,9 +67,11 @@ class Combo(Loss):
             raise ValueError("combo: terms must name at least one loss")
         parts = []
         for spec in self.terms:
+            problem = _term_problem(spec)
+            if problem:
+                raise ValueError(f"combo: {problem}")
             spec = {"name": spec} if isinstance(spec, str) else dict(spec)
-            weight = float(spec.pop("weight", 1.0))
-            parts.append((weight, build_loss_from_config(spec)))
+            parts.append((float(spec.pop("weight", 1.0)), build_loss_from_config(spec)))
         needs = frozenset().union(*(p.needs for _, p in parts))
         for key in _INPUT_MEANING:
             if key in needs and not all(key in p.needs for _, p in parts):

@@ -43,7 +43,8 @@ class Loaded:
     adapter: ModelAdapter
 
 
-def load_processor(name_or_path: str | Path, vision: bool, **hub):
+def load_processor(name_or_path: str | Path, vision: bool, trust_remote_code: bool = False, **hub):
+    hub = {**hub, "trust_remote_code": trust_remote_code}
     if vision:
         return AutoProcessor.from_pretrained(str(name_or_path), **hub)
     tok = AutoTokenizer.from_pretrained(str(name_or_path), **hub)
@@ -149,9 +150,12 @@ def check_model_path(name_or_path: str | Path) -> bool:
 
 
 def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, device: str | None = None,
-         attn_implementation: str | None = None) -> Loaded:
+         attn_implementation: str | None = None, trust_remote_code: bool = False) -> Loaded:
     """Load `name_or_path` (a local folder or a hub name) with its processor and adapter.
     `attn_implementation` (sdpa, eager, ...) is passed to from_pretrained when given.
+
+    `trust_remote_code` goes to every `from_pretrained`: False (the default) never runs Python code that a
+    model folder or hub repo ships (config.json's `auto_map`); such a model is refused with what to set.
 
     Vision families (see `families.ADAPTERS`) load through AutoModelForImageTextToText and
     AutoProcessor; anything else through AutoModelForCausalLM and AutoTokenizer.
@@ -160,33 +164,51 @@ def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, de
     local_only = check_model_path(name)
     if (Path(name).expanduser() / "adapter_config.json").is_file():
         return _load_adapter(Path(name).expanduser(), dtype=dtype, device=device,
-                             attn_implementation=attn_implementation)
+                             attn_implementation=attn_implementation, trust_remote_code=trust_remote_code)
     hub: dict[str, Any] = {"local_files_only": True} if local_only else {}
+    hub["trust_remote_code"] = trust_remote_code
     try:
         config = AutoConfig.from_pretrained(name, **hub)
     except (OSError, ValueError) as exc:
-        raise MMAlignError(f"cannot load model {name!r}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") \
-            from None
+        raise _cannot_load(name, exc) from None
     vision = getattr(config, "model_type", "") in ADAPTERS
     torch_dtype = DTYPES[dtype] if isinstance(dtype, str) else dtype
     kwargs: dict[str, Any] = {"dtype": torch_dtype, **hub} if torch_dtype is not None else dict(hub)
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     cls = AutoModelForImageTextToText if vision else AutoModelForCausalLM
-    model = cls.from_pretrained(name, **kwargs)
-    processor = load_processor(name, vision, **hub)
+    try:
+        model = cls.from_pretrained(name, **kwargs)
+        processor = load_processor(name, vision, **hub)
+    except ValueError as exc:
+        if not _needs_remote_code(exc):
+            raise
+        raise _cannot_load(name, exc) from None
     if device is not None:
         model.to(device)
     return Loaded(model, processor, adapter_for(model.config, processor))
 
 
-def _load_adapter(folder: Path, *, dtype, device, attn_implementation=None) -> Loaded:
+def _needs_remote_code(exc: BaseException) -> bool:
+    return "trust_remote_code" in str(exc)
+
+
+def _cannot_load(name: str, exc: BaseException) -> MMAlignError:
+    if _needs_remote_code(exc):
+        return MMAlignError(f"model {name!r} ships its own Python code (config.json's auto_map), which mmalign does "
+                            "not run unless told to: set trust_remote_code: true (mmalign train) only for a model "
+                            "whose code you have read and trust")
+    return MMAlignError(f"cannot load model {name!r}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+
+
+def _load_adapter(folder: Path, *, dtype, device, attn_implementation=None, trust_remote_code=False) -> Loaded:
     """A LoRA folder written by `mmalign train`: its base, the adapter merged in, the saved processor."""
     from peft import PeftModel
 
-    base = load(adapter_base_path(folder), dtype=dtype, attn_implementation=attn_implementation)
+    base = load(adapter_base_path(folder), dtype=dtype, attn_implementation=attn_implementation,
+                trust_remote_code=trust_remote_code)
     model = PeftModel.from_pretrained(base.model, str(folder)).merge_and_unload()
-    processor = load_processor(folder, base.adapter.is_vision)
+    processor = load_processor(folder, base.adapter.is_vision, trust_remote_code=trust_remote_code)
     if device is not None:
         model.to(device)
     return Loaded(model, processor, adapter_for(model.config, processor))

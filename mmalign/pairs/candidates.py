@@ -23,7 +23,7 @@ from ..data.media_inputs import generation_input
 from ..data.part_files import claim_settings, finished_lines, part_path
 from ..data.schema import RecordProblem, resolve_media
 from ..errors import DataError, MMAlignError
-from ..io import JsonlAppender, write_json_atomic, write_jsonl_atomic
+from ..io import JsonlAppender, remove_stale_temp_files, write_json_atomic, write_jsonl_atomic
 from ..judge.base import derived_seed
 
 CANDIDATES_FILE = "candidates.jsonl"
@@ -104,7 +104,8 @@ def _run_model(k: int, model_path: str, prompts: list[dict], out: Path, root: Pa
     sampler = _Sampler(model_path, root, settings, device, dtype)
     bar = tqdm(total=len(prompts), initial=sum(r["id"] in done for r in prompts), desc=f"generate {model_path}",
                unit=" prompts", disable=not progress)
-    with JsonlAppender(path, fsync=True) as part:
+    # The bar closes (its line ended) before any error is printed.
+    with bar, JsonlAppender(path, fsync=True, fault="generate-line") as part:
         if settings["temperature"] > 0:
             for record in (r for r in prompts if r["id"] not in done):
                 part.write({"id": record["id"], "candidates": sampler.sample(record)})
@@ -119,7 +120,6 @@ def _run_model(k: int, model_path: str, prompts: list[dict], out: Path, root: Pa
                 new = [(r, a) for r, a in zip(chunk, answers) if r["id"] not in done]
                 part.write_many({"id": r["id"], "candidates": a} for r, a in new)
                 bar.update(len(new))
-    bar.close()
 
 
 def generate_candidates(data: str | Path, models: list[str], out: str | Path, *, root: str | Path | None = None,
@@ -144,6 +144,7 @@ def generate_candidates(data: str | Path, models: list[str], out: str | Path, *,
     settings = {"n": n, "temperature": temperature, "top_p": top_p, "seed": seed, "max_new_tokens": max_new_tokens,
                 "batch_size": batch_size, "video_frames": video_frames}
     claim_settings(out, "generate", {"data": str(data), "models": list(models), **settings})
+    remove_stale_temp_files(out)  # an output a killed run was writing
     for k, model_path in enumerate(models):
         _run_model(k, model_path, prompts, out, root, settings, device, dtype, progress)
     parts = [finished_lines(part_path(out, "generate", k)) for k in range(len(models))]

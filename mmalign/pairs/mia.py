@@ -3,7 +3,8 @@
 For every usable source row: build its multi-image sample (sequence, grid collage or pic-in-pic), corrupt
 it the format's way, let the model answer greedily, read the answer's attention on the target with the
 probe, and keep (chosen = ground truth, rejected = the answer) when the selector flags it. Writes
-``OUT/images/``, ``OUT/pairs.jsonl`` and ``OUT/progress.jsonl`` (flushed line by line, resumable) and
+``OUT/images/``, ``OUT/pairs.jsonl`` and ``OUT/progress.jsonl`` (line by line; a row is done when its
+progress line is written, so a rerun resumes with the output of an uninterrupted run) and
 ``OUT/summary.json``; with ``replay``, also ``OUT/replay.jsonl`` and ``OUT/replay/`` (replay.py).
 """
 
@@ -20,8 +21,8 @@ from tqdm.auto import tqdm
 
 from ..augment import Augmented, corrupt
 from ..data.llava_source import read_llava
-from ..data.schema import as_messages
-from ..io import JsonlAppender, resume_jsonl, write_json_atomic
+from ..data.schema import RecordProblem, as_messages
+from ..io import JsonlAppender, remove_stale_temp_files, resume_jsonl, write_json_atomic, write_jsonl_atomic
 from ..select import AttentionProbe, Selector
 from .names import safe_name
 from .plan import FORMATS, Plan, augment_plan, normalise_proportions, plan_rows
@@ -76,6 +77,26 @@ def _save_images(aug: Augmented, out: Path, row_id: str, ext: str) -> list[str]:
     return rels
 
 
+def _skip_reason(plan: Plan, config: MiaConfig) -> str | None:
+    """Why a row is dropped before the model answers it (SKIPPED_BEFORE_ANSWERING), or None."""
+    if plan.n_images == 0:
+        return "no_distractors"
+    if len(plan.row.answer) >= config.max_answer_chars:
+        return "answer_too_long"
+    if config.open_only and is_yes_no(plan.row.answer):
+        return "yes_no_answer"
+    return None
+
+
+def _drop_uncommitted_pairs(pairs_path: Path, done: set[str]) -> None:
+    """A row's progress line is written after its pair: a pair without one (the run died between the two)
+    is taken out of pairs.jsonl, and the row is built again."""
+    pairs = resume_jsonl(pairs_path)
+    kept = [rec for rec in pairs if rec.get("id") in done]
+    if len(kept) != len(pairs):
+        write_jsonl_atomic(pairs_path, kept)
+
+
 def summarise(progress: Sequence[dict], bad_rows: Sequence, proportions: dict[str, float], config: MiaConfig) -> dict:
     kept = Counter(p["format"] for p in progress if p.get("kept"))
     planned = Counter(p["format"] for p in progress)
@@ -112,6 +133,7 @@ def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, c
     log = log or (lambda msg: print(msg, file=sys.stderr))
     root, out = Path(root), Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(out)  # a summary or replay file a killed run was writing
     rows, bad = read_llava(data, root)
     for b in bad:
         log(f"{data}:{b.line}: skipped ({b.reason}): {b.message}")
@@ -122,14 +144,12 @@ def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, c
     pairs_path, progress_path = out / "pairs.jsonl", out / "progress.jsonl"
     progress = resume_jsonl(progress_path)
     done = {p["id"] for p in progress}
-    for rec in resume_jsonl(pairs_path):  # a pair written just before an interruption hit its progress line
-        if rec["id"] not in done:
-            done.add(rec["id"])
-            progress.append({"id": rec["id"], "format": rec["meta"]["format"], "kept": True, "reason": None})
+    _drop_uncommitted_pairs(pairs_path, done)
     pending = [p for p in plans if p.row.id not in done]
     loaded = load(model) if isinstance(model, (str, Path)) else model
     probe = AttentionProbe(loaded.model, loaded.processor, loaded.adapter, layer=config.layer)
-    pairs_out, progress_out = JsonlAppender(pairs_path), JsonlAppender(progress_path)
+    pairs_out = JsonlAppender(pairs_path, fault="build-data-line")
+    progress_out = JsonlAppender(progress_path, fault="build-data-line")
     bar = tqdm(total=len(plans), initial=len(plans) - len(pending), disable=not config.progress, desc="build mia",
                unit="row")
 
@@ -142,24 +162,29 @@ def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, c
 
     replayed = write_replay(rows, root, out, config.replay, config.seed) if config.replay else 0
     try:
-        for start in range(0, len(pending), config.batch_size):
+        # Fixed chunks of the plan list: a resumed run answers a half-done chunk whole, padded as the first
+        # run padded it, so every answer (and attention ratio) is the one an uninterrupted run gets.
+        for start in range(0, len(plans), config.batch_size):
+            chunk = plans[start:start + config.batch_size]
+            if all(plan.row.id in done for plan in chunk):
+                continue
             ready: list[tuple[Plan, Augmented, Augmented]] = []
-            for plan in pending[start:start + config.batch_size]:
-                if plan.n_images == 0:
-                    finish(plan, False, "no_distractors")
-                elif len(plan.row.answer) >= config.max_answer_chars:
-                    finish(plan, False, "answer_too_long")
-                elif config.open_only and is_yes_no(plan.row.answer):
-                    finish(plan, False, "yes_no_answer")
-                else:
-                    try:
-                        aug = augment_plan(plan, root, cell=config.cell, margin=config.margin)
-                    except OSError as exc:
+            for plan in chunk:
+                new = plan.row.id not in done
+                skip = _skip_reason(plan, config)
+                if skip:
+                    if new:
+                        finish(plan, False, skip)
+                    continue
+                try:
+                    aug = augment_plan(plan, root, cell=config.cell, margin=config.margin)
+                except (OSError, RecordProblem) as exc:
+                    if new:
                         log(f"{data}:{plan.row.line}: unreadable image ({exc})")
                         finish(plan, False, "bad_image")
-                        continue
-                    ready.append((plan, aug, corrupt(aug, seed=plan.seed) if config.corrupt else aug))
-            if not ready:
+                    continue
+                ready.append((plan, aug, corrupt(aug, seed=plan.seed) if config.corrupt else aug))
+            if not any(plan.row.id not in done for plan, _, _ in ready):
                 continue
             gens = generate(loaded.model, loaded.processor, [{"prompt": g.prompt, "images": list(g.images)}
                                                              for _, _, g in ready],
@@ -168,6 +193,8 @@ def build_mia(data: str | Path, root: str | Path, model: Any, out: str | Path, c
             atts = probe.measure([g.prompt for _, _, g in ready], [list(g.images) for _, _, g in ready],
                                  [gen.token_ids for gen in gens])
             for (plan, aug, _), gen, att in zip(ready, gens, atts):
+                if plan.row.id in done:
+                    continue
                 decision = config.selector.decide(aug, att, gen.text, plan.row.answer, gen.logprobs)
                 if decision.keep:
                     images = _save_images(aug, out, plan.row.id, config.image_ext)

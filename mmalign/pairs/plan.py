@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..augment import Augmented, grid_collage, pic_in_pic, sequence
+from ..data.image_limits import open_image
 from ..data.llava_source import SourceRow
 from ..data.schema import resolve_media
 
@@ -106,7 +107,7 @@ def plan_rows(rows: Sequence[SourceRow], proportions: dict[str, float], *, seed:
 
 
 def load_rgb(root: Path, rel: str) -> Image.Image:
-    with Image.open(resolve_media(root, rel)) as im:
+    with open_image(resolve_media(root, rel), rel) as im:
         return im.convert("RGB")
 
 

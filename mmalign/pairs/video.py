@@ -25,7 +25,7 @@ from ..data.schema import RecordProblem, parse_record, resolve_media
 from ..data.synth.video import encode_mp4
 from ..data.video import load_clip
 from ..data.video_backends import native_stderr_silenced
-from ..io import JsonlAppender, check_data_file, resume_jsonl
+from ..io import JsonlAppender, check_data_file, remove_stale_temp_files, resume_jsonl
 from ..select.video import derive_seed, make_candidates
 
 DEFAULT_OFFLINE = ("reverse", "shuffle", "segment_shuffle", "flip", "random_resized_crop")
@@ -39,10 +39,11 @@ def build_video_pairs(data: str | Path, root: str | Path, out: str | Path, *, pe
     data = check_data_file(data)
     root, out = Path(root), Path(out)
     (out / "vid").mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(out)  # clips a killed run was writing
     target = out / name
     done = {row.get("id") for row in resume_jsonl(target)}
     counts: Counter = Counter()
-    with JsonlAppender(target) as appender:
+    with JsonlAppender(target, fault="build-data-line") as appender:
         for lineno, obj in iter_record_lines(data):
             if limit and counts["written"] + counts["reused"] >= limit:
                 break

@@ -52,6 +52,9 @@ class TrainConfig:
                                                           "skip: drop it and count it per reason")
     max_length: int = _f(2048, "longest prompt + answer in tokens (image tokens included); longer records "
                                "are bad records, never truncated")
+    max_image_pixels: int = _f(89_478_485, "images with more pixels (width x height) are bad records: decompression "
+                                            "bombs and absurd sizes are refused before they are decoded (the "
+                                            "default is PIL's own warning limit)")
     group_by_length: bool = _f(False, "batch records of similar token length together (less padding): the "
                                       "shuffled order is sorted by length within windows of 64 global batches "
                                       "and the batches of each window shuffled again")
@@ -108,6 +111,8 @@ class TrainConfig:
     # -- model handling --
     precision: Literal["fp32", "bf16", "fp16"] = _f("fp32", "autocast precision (bf16/fp16 where the device "
                                                             "has it)")
+    trust_remote_code: bool = _f(False, "run Python code that the model's folder or hub repo ships (config.json's "
+                                        "auto_map); only for a model whose code you have read")
     gradient_checkpointing: bool = _f(False, "recompute decoder activations in the backward pass")
     freeze_vision_tower: bool = _f(True, "keep the vision encoder frozen")
     freeze_projector: bool = _f(False, "keep the vision-language projector frozen (full fine-tuning)")

@@ -18,6 +18,7 @@ from accelerate.utils import DistributedDataParallelKwargs, set_seed
 
 from ..config import to_dict
 from ..data.collate import PreferenceCollator
+from ..data.image_limits import set_max_image_pixels
 from ..errors import ConfigError
 from ..io import write_text_atomic
 from ..losses import Loss
@@ -95,11 +96,12 @@ class RunInputs:
 
 def setup_run(cfg: TrainConfig, pair_sampler=None) -> TrainRun:
     output_dir = Path(cfg.output_dir)
+    set_max_image_pixels(cfg.max_image_pixels)  # library callers too; forked loader workers inherit it
     accelerator = make_accelerator(cfg, output_dir)
     inputs = main_first(accelerator, lambda: read_inputs(cfg, output_dir, accelerator.is_main_process),
                         then=lambda: read_inputs(cfg, output_dir, False))
     model_path = main_first(accelerator, lambda: resolve_model_path(cfg, output_dir))
-    loaded = load(model_path, attn_implementation=cfg.attn_implementation or None)
+    loaded = load(model_path, attn_implementation=cfg.attn_implementation or None, trust_remote_code=cfg.trust_remote_code)
     collator = PreferenceCollator(loaded.processor, loaded.adapter, inputs.root, max_length=cfg.max_length,
                                   needs=inputs.loss_fn.needs, num_frames=cfg.video_frames,
                                   video_backend=cfg.video_backend, online_rejected=bool(cfg.pair_sampler))

@@ -1,9 +1,12 @@
 """Fuzzing training and recipe configs (YAML) and `key=value` overrides through `load_train_config`, what
 `mmalign train CONFIG key=value ...` and `mmalign reward-ensemble` run: a TrainConfig, or a ConfigError
-naming the key, or the file (and line) when the file itself cannot be read."""
+naming the key, or the file (and line) when the file itself cannot be read. A config that loads then has
+its objective and its dataset transforms built as the trainer builds them: a result or an error naming
+the loss or transform and the key, never a TypeError."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -14,6 +17,8 @@ from hypothesis import strategies as st
 from mmalign.config import from_dict, parse_override, read_yaml, to_dict
 from mmalign.errors import ConfigError
 from mmalign.train.config import TrainConfig, load_train_config
+from mmalign.train.refusals import build_loss
+from mmalign.train.transform_data import transform_file
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TEMPLATES = [
@@ -22,6 +27,13 @@ TEMPLATES = [
     if "accelerate" not in p.parts
 ]
 TEMPLATES = [t for t in TEMPLATES if isinstance(t, dict)]
+# Records every transform can run on (scores, factuality labels, reward-model scores, a rejected list).
+RECORDS = b"".join(
+    json.dumps({"id": f"r{i}", "prompt": "Which colour?", "chosen": "Red.", "rejected": "Blue.",
+                "rejected_list": ["Green."], "factuality": {"chosen": i % 2, "rejected": 0},
+                "scores": {"chosen": 4 - i, "rejected": 1, "rejected_list": [0.5],
+                           "reward_models": [[1.0, 0.5 * i], [0.2, 0.1]]}}).encode() + b"\n"
+    for i in range(3))
 
 # Text that YAML reads as something other than the value meant, or not at all.
 YAML_SNIPPETS = st.sampled_from(
@@ -167,6 +179,20 @@ OVERRIDES = st.lists(
 @example(
     content=b"seed: !!int x\nlearning_rate: !!float ''\n", overrides=["seed=!!bool x", "lora.r=!!timestamp x"]
 )
+# Objectives and transforms with names or values of the wrong type (once TypeErrors at train time).
+@example(content=b"loss: {name: ipo, label_smoothing: x}\n", overrides=[])
+@example(content=b"loss: {name: sigmoid, beta: x}\n", overrides=[])
+@example(content=b"loss: null\n", overrides=[])
+@example(content=b"loss: {1: 2, name: ipo}\n", overrides=[])
+@example(content=b"loss: {name: []}\n", overrides=[])
+@example(content=b"loss: {name: combo, terms: [5, {name: sft, weight: x}]}\n", overrides=[])
+@example(content=b"seed: 1\n", overrides=["loss.name=[]", "loss.beta=x"])
+@example(content=b"transforms: [5]\n", overrides=[])
+@example(content=b"transforms: [{name: []}]\n", overrides=[])
+@example(content=b"transforms: [{name: fdpo_flip, 1: 2}]\n", overrides=[])
+@example(content=b"transforms: [{name: preference_strength, flip_fraction: x}]\n", overrides=[])
+@example(content=b"transforms: [{name: reward_augment, template: null}]\n", overrides=[])
+@example(content=b"transforms: fdpo_flip\n", overrides=[])
 def test_load_train_config(content, overrides, tmp_path_factory):
     path = write(tmp_path_factory.getbasetemp() / "config.yaml", content)
     # The file itself: its errors name it (and the line where there is one).
@@ -181,6 +207,10 @@ def test_load_train_config(content, overrides, tmp_path_factory):
     assert isinstance(cfg, TrainConfig)
     again = expect_clean(from_dict, TrainConfig, to_dict(cfg))  # what config.yaml of the run reads back as
     assert repr(again) == repr(cfg)
+    # What the trainer builds from the config next, before any model: the objective and the data transforms.
+    expect_clean(build_loss, cfg)
+    records = write(tmp_path_factory.getbasetemp() / "records.jsonl", RECORDS)
+    expect_clean(transform_file, records, cfg.transforms, tmp_path_factory.getbasetemp() / "transformed.jsonl")
 
 
 @FUZZ

@@ -13,6 +13,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from ...config import option_problems
+
 Records = list[dict[str, Any]]
 _TRANSFORMS: dict[str, Callable[..., Records]] = {}
 
@@ -41,11 +43,18 @@ def transform(name: str) -> Callable[[Callable[..., Records]], Callable[..., Rec
 
         @functools.wraps(fn)
         def pure(records: Records, **opts: Any) -> Records:
+            problems = option_problems(opts, options)
+            if problems:
+                raise ValueError(f"transform {name!r}: {'; '.join(problems)}")
             bad = sorted(set(opts) - set(options))
             if bad:
                 listing = ", ".join(f"{k}={v!r}" for k, v in options.items()) or "(none)"
                 raise ValueError(f"transform {name!r} has no option {', '.join(bad)}; valid: {listing}")
-            return fn(copy.deepcopy(list(records)), **opts)
+            try:
+                return fn(copy.deepcopy(list(records)), **opts)
+            except TypeError as exc:  # a value the body's own checks did not expect
+                raise ValueError(f"transform {name!r}: {exc} (options: {', '.join(sorted(opts)) or 'none'})") \
+                    from None
 
         if name in _TRANSFORMS:
             raise ValueError(f"transform {name!r} registered twice")
@@ -57,11 +66,31 @@ def transform(name: str) -> Callable[[Callable[..., Records]], Callable[..., Rec
 
 
 def apply_transforms(records: Records, specs: list[dict[str, Any]]) -> Records:
-    """Run transforms in order: `specs = [{"name": "fdpo_flip"}, {"name": "score_gap_filter", "threshold": 2}]`."""
+    """Run transforms in order: `specs = [{"name": "fdpo_flip"}, {"name": "score_gap_filter", "threshold": 2}]`.
+    A spec that is not such a mapping, a name that is not a transform's and an option of the wrong type raise
+    ValueError naming the transform (by its place in the list when it has no name) and the key."""
+    problem = _specs_problem(specs)
+    if problem:
+        raise ValueError(problem)
     out = copy.deepcopy(list(records))
     for spec in specs:
         spec = dict(spec)
-        if "name" not in spec:
-            raise ValueError(f"transform spec needs a 'name'; valid transforms: {', '.join(available_transforms())}")
         out = _lookup(spec.pop("name"))(out, **spec)
     return out
+
+
+def _specs_problem(specs: Any) -> str | None:
+    """What is wrong with the shape of a transform list, or None."""
+    if not isinstance(specs, list):
+        return f"transforms is a list of {{name: NAME, OPTION: VALUE, ...}}, got {specs!r}"
+    for i, spec in enumerate(specs, start=1):
+        if not isinstance(spec, dict):
+            return f"transform {i} is not a mapping {{name: NAME, OPTION: VALUE, ...}}: got {spec!r}"
+        if "name" not in spec:
+            return f"transform {i} needs a 'name'; valid transforms: {', '.join(available_transforms())}"
+        if not isinstance(spec["name"], str):
+            return f"transform {i}: its name is text, got {spec['name']!r}; valid: {', '.join(available_transforms())}"
+        not_text = [repr(k) for k in spec if not isinstance(k, str)]
+        if not_text:
+            return f"transform {spec['name']!r}: option names are text, got {', '.join(not_text)}"
+    return None
