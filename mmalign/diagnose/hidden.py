@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import MMAlignError
-from ..train.concatenated import GluedLayout
+from ..train.concatenated import glued_inputs
 from ..train.scoring_batch import ScoringBatch
 
 POOLS = ("last", "mean", "mean-all")
@@ -48,13 +48,8 @@ def layer_index(layer: int, available: int) -> int:
 @torch.no_grad()
 def pooled_hidden(model, adapter, sb: ScoringBatch, pad_id: int, layer: int, pools) -> dict[str, torch.Tensor]:
     """{pool: [N, H] float32 on the CPU}, one row per answer of `sb`."""
-    owner = sb.answer_context
-    glued = GluedLayout.of(sb.context_mask[owner], sb.answer_mask)
-    ids = glued.place(sb.context_ids[owner], sb.answer_ids, pad_id)
-    attn = (glued.in_prompt | glued.in_answer).long()
-    inputs = {"input_ids": ids, "attention_mask": attn, **adapter.select_media(sb.media, sb.context_ids, owner)}
-    for key, values in sb.context_tokens.items():  # per-token media types (Qwen): answers are text (0)
-        inputs[key] = glued.place(values[owner], None, 0)
+    glued, inputs = glued_inputs(adapter, sb, pad_id)
+    attn = inputs["attention_mask"]
     states = model(**inputs, output_hidden_states=True, use_cache=False, logits_to_keep=1).hidden_states
     hidden = states[layer_index(layer, len(states))].float()  # [N, L, H]
     out = {}

@@ -55,9 +55,9 @@ def glue(prompt_ids, prompt_mask, answer_ids, answer_mask, pad_id: int, prompt_e
     return ids, attn, ans, extra
 
 
-def concatenated_scores(model, adapter, sb: ScoringBatch, pad_id: int,
-                        request: ScoreRequest = ScoreRequest()) -> AnswerScores:
-    """Scores of every answer (and, for DOVE, context) of `sb` from one forward over glued rows."""
+def glued_inputs(adapter, sb: ScoringBatch, pad_id: int) -> tuple[GluedLayout, dict]:
+    """One row per answer, its context glued before it: the layout and the model's inputs (ids, attention mask,
+    each row's media, per-token media types)."""
     owner = sb.answer_context
     layout = GluedLayout.of(sb.context_mask[owner], sb.answer_mask)
     ids = layout.place(sb.context_ids[owner], sb.answer_ids, pad_id)
@@ -65,6 +65,15 @@ def concatenated_scores(model, adapter, sb: ScoringBatch, pad_id: int,
     inputs = {"input_ids": ids, "attention_mask": attn, **adapter.select_media(sb.media, sb.context_ids, owner)}
     for key, values in sb.context_tokens.items():  # per-token media types (Qwen): answers are text (0)
         inputs[key] = layout.place(values[owner], None, 0)
+    return layout, inputs
+
+
+def concatenated_scores(model, adapter, sb: ScoringBatch, pad_id: int,
+                        request: ScoreRequest = ScoreRequest()) -> AnswerScores:
+    """Scores of every answer (and, for DOVE, context) of `sb` from one forward over glued rows."""
+    owner = sb.answer_context
+    _, inputs = glued_inputs(adapter, sb, pad_id)
+    ids = inputs["input_ids"]
     start = sb.context_mask.sum(1)[owner]  # [N] column of each answer's first token
     n, t = sb.answer_mask.bool().nonzero(as_tuple=True)
     col = start[n] + t
