@@ -8,22 +8,24 @@
 # dense FLOPs from the device name or PEAK_TFLOPS). Then one `mmalign train` run on the same model/data.
 #
 # usage: scripts/bench_gpu.sh [--tiny] [--images N] [--steps N] [--batch B] [--checkpointing off,on]
-#                             [--out DIR]
+#                             [--skip-compare] [--out DIR]
 #   --tiny: the same structure at a tiny shape, fp32, on the CPU (a smoke run; MFU left out).
+#   --skip-compare: no TRL/mmalign comparison; only the model, the data and the mmalign runs after it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 [ -x .venv/bin/python ] && PY=${PYTHON:-.venv/bin/python}
-TINY=0; IMAGES=1; STEPS=6; BATCH=4; CKPT=on; OUT=""
+TINY=0; SKIP_COMPARE=0; IMAGES=1; STEPS=6; BATCH=4; CKPT=on; OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tiny) TINY=1; shift ;;
+    --skip-compare) SKIP_COMPARE=1; shift ;;
     --images) IMAGES=$2; shift 2 ;;
     --steps) STEPS=$2; shift 2 ;;
     --batch) BATCH=$2; shift 2 ;;
     --checkpointing) CKPT=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
     *) echo "bench_gpu.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -32,7 +34,7 @@ if [ "$TINY" = 1 ]; then
 fi
 OUT=${OUT:-$(mktemp -d -t mmalign-bench-gpu-XXXXXX)}
 mkdir -p "$OUT"
-export TINY IMAGES STEPS BATCH CKPT OUT TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+export TINY SKIP_COMPARE IMAGES STEPS BATCH CKPT OUT TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 
 "$PY" - <<'PYEOF'
 import json, os
@@ -58,15 +60,22 @@ elif not tiny:
     peak = next((v for k, v in {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12}.items()
                  if k in name), None)
 ckpt = tuple(v.strip() == "on" for v in os.environ["CKPT"].split(","))
-result = run_dpo_bench(images=(int(os.environ["IMAGES"]),), steps=int(os.environ["STEPS"]),
+if os.environ["SKIP_COMPARE"] == "1":
+    from mmalign.bench.dpo import write_multi_image_pairs
+    write_multi_image_pairs(out / "data-1img-1rej", count=int(os.environ["STEPS"]) * int(os.environ["BATCH"]),
+                            images=int(os.environ["IMAGES"]), px=shape["px"])
+result = None if os.environ["SKIP_COMPARE"] == "1" else run_dpo_bench(images=(int(os.environ["IMAGES"]),), steps=int(os.environ["STEPS"]),
                        batch=int(os.environ["BATCH"]), hidden=shape["hidden"], layers=shape["layers"],
                        px=shape["px"], patch_size=shape["patch"], checkpointing=ckpt, workdir=out,
                        model=model, device=device, lora=True, precision=precision)
-result = add_mfu(result, n_params, peak)
-result["config"]["device_name"] = torch.cuda.get_device_name(0) if not tiny else "cpu"
-(out / "gpu_bench.json").write_text(json.dumps(result, indent=2))
-print(format_table(result))
-for r in result["rows"]:
+rows = []
+if result is not None:
+    result = add_mfu(result, n_params, peak)
+    result["config"]["device_name"] = torch.cuda.get_device_name(0) if not tiny else "cpu"
+    (out / "gpu_bench.json").write_text(json.dumps(result, indent=2))
+    print(format_table(result))
+    rows = result["rows"]
+for r in rows:
     for k in ("trl", "mmalign"):
         m = r[k]
         print(f"ckpt {'on' if r['checkpointing'] else 'off'} {k:>8}: samples/s {m['samples_per_s']:.3f}  "
@@ -80,8 +89,8 @@ data = next(out.glob("data-*img-1rej/pairs.jsonl"))
 PYEOF
 
 echo "== mmalign train on $( [ "$TINY" = 1 ] && echo CPU || echo GPU ) =="
-MM=.venv/bin/mmalign; [ -x "$MM" ] || MM=mmalign
-$MM train "$OUT/train.yaml"
+MM=(.venv/bin/mmalign); [ -x "${MM[0]}" ] || MM=("$PY" -m mmalign.cli.main)  # no entry point on a bare GPU box
+"${MM[@]}" train "$OUT/train.yaml"
 "$PY" - <<'PYEOF'
 import json, os
 from pathlib import Path
@@ -99,10 +108,10 @@ PYEOF
 # A failure is reported, not fatal, so the numbers above stand.
 if [ "$TINY" = 0 ]; then
   echo "== mmalign train under FSDP2 (configs/accelerate/fsdp2.yaml, 1 process), checkpoint and resume =="
-  ACC=.venv/bin/accelerate; [ -x "$ACC" ] || ACC=accelerate
-  FSDP=(launch --config_file configs/accelerate/fsdp2.yaml --num_processes 1 -m mmalign.cli.main train "$OUT/train.yaml"
+  ACC=(.venv/bin/accelerate launch); [ -x "${ACC[0]}" ] || ACC=("$PY" -m accelerate.commands.launch)
+  FSDP=(--config_file configs/accelerate/fsdp2.yaml --num_processes 1 -m mmalign.cli.main train "$OUT/train.yaml"
         max_steps=3 save_steps=2)
-  if $ACC "${FSDP[@]}" "output_dir=$OUT/fsdp2-a" && $ACC "${FSDP[@]}" "output_dir=$OUT/fsdp2-b" \
+  if "${ACC[@]}" "${FSDP[@]}" "output_dir=$OUT/fsdp2-a" && "${ACC[@]}" "${FSDP[@]}" "output_dir=$OUT/fsdp2-b" \
       "resume_from=$OUT/fsdp2-a/checkpoint-2"; then
     $PY - <<'PYEOF'
 import os

@@ -28,6 +28,7 @@ from . import checkpoint as ckpt
 from .backend import ScoringBackend, choose_backend, decoder_config
 from .checked_records import ParsedRecords, check_training_records, parse_training_records
 from .config import TrainConfig
+from .fsdp_wrap import narrow_wrap_classes
 from .cpu_malloc import tune_for_cpu_training
 from .metrics import flat_config, tracker_for
 from .order import DataOrder
@@ -127,7 +128,11 @@ def setup_run(cfg: TrainConfig, pair_sampler=None) -> TrainRun:
                                   eps=cfg.adam_epsilon, weight_decay=cfg.weight_decay)
     scheduler = build_scheduler(optimizer, cfg.lr_scheduler,
                                 warmup_steps(total_steps, cfg.warmup_steps, cfg.warmup_ratio), total_steps)
+    narrow_wrap_classes(getattr(accelerator.state, "fsdp_plugin", None), model)
     prepared, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    # FSDP2 replaces every parameter with a sharded one (and accelerate points the optimiser at those):
+    # clipping and the logged grad norm must read the new ones, else they see no gradient at all.
+    params = [p for p in prepared.parameters() if p.requires_grad]
     run = TrainRun(cfg, output_dir, accelerator, loaded, inputs.loss_fn, collator, records, prepared,
                    accelerator.unwrap_model(prepared), reference, forward, backend, optimizer, scheduler, params,
                    order, total_steps, 0, 0, pair_sampler, ref_table, inputs.eval_file, inputs.root)

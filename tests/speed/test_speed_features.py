@@ -65,3 +65,17 @@ def test_trainable_vision_gets_no_cached_features(paths):
     assert not vision_frozen(model, adapter)
     sb, _ = PairForward(adapter, pad, "packed").prepare(model, collator(records()))
     assert sb.vision_cache is None
+
+
+def test_no_vision_cache_under_fsdp2(paths):
+    """Under fully_shard the tower's embeddings live in the root shard group, gathered only inside the root
+    forward: the cache is skipped and the model's own forward runs the tower (the class swap below is what
+    fully_shard does to the module it shards)."""
+    from torch.distributed.fsdp import FSDPModule
+
+    model, adapter, collator, pad = setup(paths["llava"], paths["root"], "lora")
+    forward = PairForward(adapter, pad)
+    batch = collator(records())
+    assert forward.prepare(model, batch)[0].vision_cache is not None
+    model.__class__ = type(f"FSDP{type(model).__name__}", (FSDPModule, type(model)), {})
+    assert forward.prepare(model, batch)[0].vision_cache is None
