@@ -11,6 +11,7 @@ would. Unset, a point costs one dictionary lookup. Points:
 - `generate-line`, `score-line`: after a line of a part file of `mmalign generate` / `mmalign score`
   (OUT/parts/*.jsonl);
 - `eval-line`: after an answer (predictions.jsonl) or a judgment (judgments.jsonl) of `mmalign eval`;
+- `rubric-line`: after a record's line of `mmalign rubrics build` (OUT/parts/rubrics-0.jsonl);
 - `torn-line`: half-way through a line of any of those files (the first half written, then the kill).
 
 Counting the lines is per process: `build-data-line:3` kills after the third line the command writes.

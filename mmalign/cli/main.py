@@ -22,6 +22,10 @@ COMMANDS = {
     "generate": ("mmalign.cli.generate", "sample answers: mmalign generate --model PATH --data FILE --out DIR --n N"),
     "score": ("mmalign.cli.score", "score candidates: mmalign score --judge SPEC --data candidates.jsonl --out DIR"),
     "pairs": ("mmalign.cli.pairs", "candidates to pairs: mmalign pairs --data scored.jsonl --out DIR --rule RULE"),
+    "rubrics": ("mmalign.cli.rubrics", ("OpenRubrics rubrics per pair: mmalign rubrics build --model PATH "
+                                        "--data pairs.jsonl --out DIR")),
+    "recipe": ("mmalign.cli.recipe", ("iterative recipes (SPPO, Self-Rewarding, Temporal SR, Curry-DPO): "
+                                      "mmalign recipe CONFIG [key=value ...] [--dry-run]")),
     "report": ("mmalign.cli.report", "compare runs' metrics.json: mmalign report DIR... --out DIR"),
     "bench": ("mmalign.cli.bench", "benchmarks: mmalign bench video|dpo [--json]"),
     "demo": ("mmalign.cli.demo", "run the built-in demo on a CPU"),

@@ -5,6 +5,8 @@
     pointwise:model=PATH[,samples=3,temperature=0.7,top_p=0.9,prompt=FILE,max_score=5,max_new_tokens=128]
     pairwise:model=PATH[,prompt=FILE,samples=1,temperature=0]
     reward-model:model=PATH[,batch_size=8]   a reward model trained with `head: value` (mmalign.judge.reward_model)
+    rubric:model=PATH,rubrics=FILE[,missing=error|skip,max_score=10,use_rejected=false]   each answer graded
+                                            against its prompt's rubric (mmalign.judge.rubric; mmalign rubrics)
     any kind: name=NAME                     the key the scores are kept under (default: kind, or kind-<model folder>)
 
 Extension point: `register_judge_kind(kind, JudgeKind(build, options, help))` adds a kind (the built-in kinds
@@ -116,7 +118,9 @@ MODEL_OPTIONS: dict[str, tuple[type, Any]] = {
 }
 
 
-def _asker(options: dict, context: JudgeContext):
+def load_asker(options: dict, context: JudgeContext):
+    """The model of a model judge's options (MODEL_OPTIONS), loaded and wrapped to answer judge prompts;
+    `mmalign rubrics build` loads its writer and judge this way too."""
     import torch
 
     from ..models import load
@@ -137,7 +141,7 @@ def _pointwise(options: dict, context: JudgeContext):
     from .pointwise import DEFAULT_PROMPT, PointwiseJudge
 
     template = load_template(options["prompt"], DEFAULT_PROMPT, ("prompt", "response"))
-    return PointwiseJudge("pointwise", _asker(options, context), template, max_score=options["max_score"])
+    return PointwiseJudge("pointwise", load_asker(options, context), template, max_score=options["max_score"])
 
 
 def _pairwise(options: dict, context: JudgeContext):
@@ -145,7 +149,7 @@ def _pairwise(options: dict, context: JudgeContext):
     from .pairwise import DEFAULT_PROMPT, PairwiseModelJudge
 
     template = load_template(options["prompt"], DEFAULT_PROMPT, ("prompt", "response_a", "response_b"))
-    return PairwiseModelJudge("pairwise", _asker(options, context), template)
+    return PairwiseModelJudge("pairwise", load_asker(options, context), template)
 
 
 def _reward_model(options: dict, context: JudgeContext):
@@ -158,6 +162,12 @@ def _reward_model(options: dict, context: JudgeContext):
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return load_reward(options["model"], root=context.root, device=device, dtype=context.dtype,
                        video_frames=context.video_frames, batch_size=options["batch_size"])
+
+
+def _rubric(options: dict, context: JudgeContext):
+    from .rubric import build_rubric_judge
+
+    return build_rubric_judge(options, context, load_asker)
 
 
 def _model_name(kind: str) -> Callable[[dict], str]:
@@ -178,3 +188,9 @@ register_judge_kind("pairwise", JudgeKind(_pairwise, dict(MODEL_OPTIONS),
 register_judge_kind("reward-model", JudgeKind(_reward_model, {"model": (str, ...), "batch_size": (int, 8)},
                                               "a reward model trained with head: value (docs/reward-models.md): "
                                               "one score per candidate", _model_name("reward-model")))
+# Greedy and asked once (MODEL_OPTIONS' defaults): the rubric, not sampling, makes the judgment (our choice;
+# OpenRubrics' decoding is not published). 256 tokens: the prompt asks for a line per criterion.
+register_judge_kind("rubric", JudgeKind(
+    _rubric, {**MODEL_OPTIONS, "rubrics": (str, ...), "max_score": (float, 10.0), "max_new_tokens": (int, 256),
+              "missing": (str, "error"), "use_rejected": (bool, False)},
+    "a model grading each answer 0-10 against its prompt's rubric (mmalign rubrics build)", _model_name("rubric")))

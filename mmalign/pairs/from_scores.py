@@ -4,8 +4,8 @@ Each candidate's score is the one under `judge` (a judge name), or, without one,
 that scored it (COIG-P scores with 8 judges; how it combines them is not published, the mean is our choice).
 Unscored candidates are left out. Rules (the higher score is always the chosen answer):
 
-  best-worst       the best against the worst; dropped when they tie (Self-Rewarding). Ties for best or
-                   worst go to the earlier candidate.
+  best-worst       the best against the worst; dropped when they tie (Self-Rewarding) or are the same text
+                   (a noisy judge scored one answer twice). Ties for best or worst go to the earlier candidate.
   gap:T            every pair whose scores differ by more than T (COIG-P: T = 2, "exceeds the threshold");
                    ids get "#i-j" (candidate indices).
   ranked           Curry-DPO's ranked list: chosen = best, `rejected_list` = the others best first with
@@ -70,7 +70,7 @@ def candidate_scores(record: dict, judge: str | None) -> list[float | None]:
     return out
 
 
-def _pair(record: dict, i: int, j: int, s: list, rule: Rule, judge: str | None, suffix: str = "") -> dict:
+def pair_record(record: dict, i: int, j: int, s: list, rule: Rule, judge: str | None, suffix: str = "") -> dict:
     base = {k: v for k, v in record.items() if k != "candidates"}
     texts = [c["text"] for c in record["candidates"]]
     meta = {**(record.get("meta") or {}), "pair": {"rule": rule.text, "judge": judge or "mean",
@@ -95,25 +95,28 @@ def pairs_of(record: dict, rule: Rule, judge: str | None = None) -> tuple[list[d
     worst = min(scored, key=lambda k: (s[k], k))
     if s[best] == s[worst]:
         return [], "all_tied"
+    texts = [c["text"] for c in record["candidates"]]
+    if rule.kind != "gap" and texts[best] == texts[worst]:
+        return [], "identical_answers"  # a noisy judge scored one text twice: the pair teaches nothing
     if rule.kind == "best-worst":
-        return [_pair(record, best, worst, s, rule, judge)], None
+        return [pair_record(record, best, worst, s, rule, judge)], None
     if rule.kind == "gap":
         pairs = []
         for a in scored:
             for b in scored:
-                if a < b and abs(s[a] - s[b]) > rule.gap:
+                if a < b and abs(s[a] - s[b]) > rule.gap and texts[a] != texts[b]:
                     i, j = (a, b) if s[a] > s[b] else (b, a)
-                    pairs.append(_pair(record, i, j, s, rule, judge, f"#{a}-{b}"))
+                    pairs.append(pair_record(record, i, j, s, rule, judge, f"#{a}-{b}"))
         return pairs, None if pairs else "no_pair_above_gap"
     if rule.kind == "ranked":
         order = sorted(scored, key=lambda k: (-s[k], k))
-        pair = _pair(record, order[0], order[-1], s, rule, judge)
+        pair = pair_record(record, order[0], order[-1], s, rule, judge)
         pair["rejected_list"] = [record["candidates"][k]["text"] for k in order[1:]]
         pair["scores"]["rejected_list"] = [s[k] for k in order[1:]]
         pair["meta"]["pair"]["ranked"] = order
         return [pair], None
     wins = {i: sum(_win_prob(s[i], s[j], rule.sigmoid) for j in scored) / len(scored) for i in scored}
-    pair = _pair(record, best, worst, s, rule, judge)
+    pair = pair_record(record, best, worst, s, rule, judge)
     pair["scores"].update(chosen_win_prob=wins[best], rejected_win_prob=wins[worst])
     return [pair], None
 

@@ -137,7 +137,7 @@ def test_the_cycle_finder_finds_a_cycle():
 
 # The layers as README.md "Layout" lists them, lowest first: each imports only from layers before it.
 ORDER = ("errors", "faults", "io", "config", "progress", "augment", "data", "losses", "models", "judge", "select", "pairs",
-         "train", "diagnose", "eval", "bench", "demo", "cli")
+         "rubrics", "train", "recipe", "diagnose", "eval", "bench", "demo", "cli")
 
 
 def test_every_import_goes_down_the_documented_layers():

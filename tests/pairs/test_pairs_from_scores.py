@@ -84,3 +84,14 @@ def test_make_pairs_writes_valid_preference_records(tmp_path):
     assert record.scores["chosen_win_prob"] == 0.75 and record.images == ["img/1.png"]
     with pytest.raises(MMAlignError, match="no candidate has a score from judge 'k'; judges in .*: j"):
         make_pairs(data, tmp_path / "out", "gap:2", judge="k")
+
+
+def test_the_same_text_scored_twice_never_makes_a_pair():
+    """A noisy judge gives one answer two scores; chosen == rejected would teach nothing."""
+    same = rec(7, 3, 5)
+    for c in same["candidates"][:2]:
+        c["text"] = "A red circle."
+    assert pairs_of(same, parse_rule("best-worst")) == ([], "identical_answers")
+    assert pairs_of(same, parse_rule("win-prob")) == ([], "identical_answers")
+    gap_pairs, _ = pairs_of(same, parse_rule("gap:1"))  # 7 vs 3 is the same text; 7 vs 5 and 5 vs 3 are not
+    assert [p["id"] for p in gap_pairs] == ["p#0-2", "p#1-2"]
