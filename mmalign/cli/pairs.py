@@ -26,5 +26,11 @@ def main(argv: list[str]) -> int:
     dropped = summary["prompts_without_pairs"]
     why = f" ({', '.join(f'{k}: {v}' for k, v in sorted(dropped.items()))})" if dropped else ""
     print(f"{summary['pairs']} pairs from {summary['records']} prompts; {sum(dropped.values())} prompts gave none{why}")
+    per = ", ".join(f"{n} pair{'s' if n != 1 else ''}: {k}" for n, k in summary["pairs_per_prompt"].items())
+    print(f"prompts by pairs made: {per}")
+    agreement = summary["judge_agreement"]
+    if agreement:
+        each = ", ".join(f"{k} {v:.1%}" for k, v in agreement["pairs"].items())
+        print(f"judges order two answers alike {agreement['overall']:.1%} of {agreement['compared']} times ({each})")
     print(f"wrote {args.out}/{PAIRS_FILE}")
     return 0

@@ -29,6 +29,7 @@ from pathlib import Path
 from ..data.candidates import OnBadRecord, read_candidates
 from ..errors import MMAlignError
 from ..io import write_json_atomic, write_jsonl_atomic
+from .agreement import judge_agreement, pairs_per_prompt
 
 PAIRS_FILE = "pairs.jsonl"
 SUMMARY_FILE = "pairs_summary.json"
@@ -140,6 +141,7 @@ def make_pairs(data: str | Path, out: str | Path, rule: str, *, judge: str | Non
     out = Path(out)
     write_jsonl_atomic(out / PAIRS_FILE, pairs)
     summary = {"records": len(records), "pairs": len(pairs), "rule": parsed.text, "judge": judge or "mean",
-               "prompts_without_pairs": dict(dropped), "skipped_lines": dict(bad)}
+               "prompts_without_pairs": dict(dropped), "skipped_lines": dict(bad),
+               "pairs_per_prompt": pairs_per_prompt(pairs, len(records)), "judge_agreement": judge_agreement(records)}
     write_json_atomic(out / SUMMARY_FILE, summary)
     return summary

@@ -20,12 +20,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 from ..io import read_jsonl, write_text_atomic
 from ..judge.oracle import OracleJudge
+from ..pairs.agreement import judge_agreement
 from .plans import Plan, Round
 
 COLUMNS = ["iteration", "policy", "next_policy", "prompts", "candidates", "pairs", "judge_gap", "judge_agreement",
@@ -35,23 +35,6 @@ ORACLE = OracleJudge()
 
 def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
-
-
-def judge_agreement(scored: list[dict]) -> float | None:
-    agree = total = 0
-    for record in scored:
-        per_judge: dict[str, list] = {}
-        for k, c in enumerate(record["candidates"]):
-            for name, v in (c.get("scores") or {}).items():
-                per_judge.setdefault(name, [None] * len(record["candidates"]))[k] = v
-        for a, b in combinations(sorted(per_judge), 2):
-            sa, sb = per_judge[a], per_judge[b]
-            for i, j in combinations(range(len(sa)), 2):
-                if None in (sa[i], sa[j], sb[i], sb[j]) or sa[i] == sa[j] or sb[i] == sb[j]:
-                    continue
-                total += 1
-                agree += (sa[i] > sa[j]) == (sb[i] > sb[j])
-    return round(agree / total, 4) if total else None
 
 
 def oracle_agreement(pairs: list[dict]) -> float | None:
@@ -81,7 +64,7 @@ def round_row(rnd: Round, out: Path) -> dict[str, Any]:
     gaps = [p["scores"]["chosen"] - p["scores"]["rejected"] for p in pairs if "scores" in p]
     return {"iteration": rnd.iteration, "policy": rnd.policy, "next_policy": rnd.next_policy,
             "prompts": len(candidates), "candidates": sum(len(r["candidates"]) for r in candidates),
-            "pairs": len(pairs), "judge_gap": _mean(gaps), "judge_agreement": judge_agreement(scored),
+            "pairs": len(pairs), "judge_gap": _mean(gaps), "judge_agreement": (judge_agreement(scored) or {}).get("overall"),
             "oracle_agreement": oracle_agreement(pairs), "sample_oracle": sample_oracle(candidates),
             "heldout_reward_accuracy": heldout, "final_loss": round(metrics[-1]["loss"], 4) if metrics else None}
 
