@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import MMAlignError
 from .image_flag import add_max_image_pixels, apply_max_image_pixels
+from .model_flags import add_trust_remote_code, apply_trust_remote_code
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -55,6 +56,7 @@ def _add_mia(sub) -> None:
     p.add_argument("--device", default=None, help="model device (cpu, cuda)")
     p.add_argument("--no-progress", action="store_true")
     add_max_image_pixels(p)
+    add_trust_remote_code(p)
     p.set_defaults(run=_run_mia)
 
 
@@ -133,4 +135,5 @@ def main(argv: list[str]) -> int:
         add(sub)
     args = parser.parse_args(argv)
     apply_max_image_pixels(args)
+    apply_trust_remote_code(args)
     return int(args.run(args) or 0)

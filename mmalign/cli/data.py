@@ -18,6 +18,7 @@ from ..data.reader import read_records
 from ..io import check_data_file
 from .data_diagnose import add_did_parser, add_probe_parser, did, probe
 from .image_flag import add_max_image_pixels, apply_max_image_pixels
+from .model_flags import add_trust_remote_code, apply_trust_remote_code
 
 
 def main(argv: list[str]) -> int:
@@ -31,6 +32,7 @@ def main(argv: list[str]) -> int:
                                                            "decoded with or without it)")
     val.add_argument("--max-length", type=int, default=2048, help="with --model: longest prompt + answer")
     add_max_image_pixels(val)
+    add_trust_remote_code(val)
     syn = sub.add_parser("synth", help="write synthetic data with known truth")
     syn.add_argument("kind", choices=("pairs", "llava", "text", "video"),
                      help="pairs: image preference pairs; llava: LLaVA-format instructions; text: text pairs; "
@@ -53,6 +55,7 @@ def main(argv: list[str]) -> int:
 
     check_data_file(args.data)  # not found, a folder, empty: answered before a model loads
     apply_max_image_pixels(args)
+    apply_trust_remote_code(args)
     root = Path(args.root) if args.root else Path(args.data).parent
     lengths = None
     if args.model:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import MMAlignError
 from .image_flag import add_max_image_pixels, apply_max_image_pixels
+from .model_flags import add_trust_remote_code, apply_trust_remote_code
 
 
 def add_probe_parser(sub) -> None:
@@ -59,6 +60,7 @@ def _model_args(p) -> None:
     p.add_argument("--device", default="auto", help="cpu, cuda, ... (default: cuda when available)")
     p.add_argument("--dtype", default=None, choices=("fp32", "bf16", "fp16"), help="model dtype")
     add_max_image_pixels(p)
+    add_trust_remote_code(p)
 
 
 def _load(path: str, args):
@@ -90,6 +92,7 @@ def probe(args: argparse.Namespace) -> int:
     check_data_file(args.data)
     check_two_classes(args.data)
     apply_max_image_pixels(args)
+    apply_trust_remote_code(args)
     if args.batch_size < 1:
         raise MMAlignError("--batch-size must be at least 1")
     if not args.c > 0:
@@ -156,6 +159,7 @@ def did(args: argparse.Namespace) -> int:
 
     check_data_file(args.data)
     apply_max_image_pixels(args)
+    apply_trust_remote_code(args)
     out = Path(args.out)
     for given in (args.data, args.candidates):
         if given and (out / DID_FILE).resolve() == Path(given).resolve():

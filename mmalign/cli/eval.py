@@ -25,6 +25,7 @@ from ..eval.answer_formats import FORMAT_NAMES
 from ..eval.registry import SYNTHETIC
 from ..io import write_json_atomic
 from .image_flag import add_max_image_pixels, apply_max_image_pixels
+from .model_flags import add_trust_remote_code, apply_trust_remote_code
 
 # Options whose value names a Python callable as "module:function" rather than a plain string.
 CALLABLE_OPTIONS = {"judge", "noun_extractor", "similarity", "singularize"}
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     gen.add_argument("--dtype", default=None, choices=("fp32", "bf16", "fp16"), help="model weights dtype")
     add_max_image_pixels(gen)
+    add_trust_remote_code(gen)
     synth = parser.add_argument_group("synthetic suites (" + ", ".join(SYNTHETIC) + ")")
     synth.add_argument("--make-data", default=None, metavar="DIR", help="write the suite's questions and media here")
     synth.add_argument("--seed", type=int, default=0, help="suite seed (default 0)")
@@ -114,6 +116,7 @@ def make_data(args) -> None:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     apply_max_image_pixels(args)
+    apply_trust_remote_code(args)
     bench = get_benchmark(args.bench)
     if args.make_data:
         make_data(args)

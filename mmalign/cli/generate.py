@@ -8,6 +8,7 @@ import argparse
 from ..data.candidates import skipped_text
 from ..pairs.candidates import CANDIDATES_FILE, generate_candidates
 from .image_flag import add_max_image_pixels, apply_max_image_pixels
+from .model_flags import add_trust_remote_code, apply_trust_remote_code
 
 
 def main(argv: list[str]) -> int:
@@ -33,8 +34,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--on-bad-record", choices=("error", "skip"), default="error",
                         help="bad prompt lines: stop with file:line (default) or skip and count them")
     add_max_image_pixels(parser)
+    add_trust_remote_code(parser)
     args = parser.parse_args(argv)
     apply_max_image_pixels(args)
+    apply_trust_remote_code(args)
     summary = generate_candidates(args.data, args.model, args.out, root=args.root, n=args.n,
                                   temperature=args.temperature, top_p=args.top_p, seed=args.seed,
                                   max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,

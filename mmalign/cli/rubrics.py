@@ -10,6 +10,7 @@ from ..data.candidates import skipped_text
 from ..rubrics.build import RUBRICS_FILE, SUMMARY_FILE, RubricSettings, build_rubrics
 from ..rubrics.maker import REASONS
 from .image_flag import add_max_image_pixels, apply_max_image_pixels
+from .model_flags import add_trust_remote_code, apply_trust_remote_code
 
 DEFAULTS = RubricSettings()
 REASON_WORDS = {"accepted": "accepted", "disagreed": "verdict disagreed with the label",
@@ -58,6 +59,7 @@ def _build_parser(sub) -> None:
     p.add_argument("--on-bad-record", choices=("error", "skip"), default="error",
                    help="bad records: stop with file:line (default) or skip and count them")
     add_max_image_pixels(p)
+    add_trust_remote_code(p)
 
 
 def _report(summary: dict, out: str) -> None:
@@ -80,6 +82,7 @@ def main(argv: list[str]) -> int:
     _build_parser(sub)
     args = parser.parse_args(argv)
     apply_max_image_pixels(args)
+    apply_trust_remote_code(args)
     settings = RubricSettings(
         samples=args.samples, seed=args.seed, temperature=args.temperature, top_p=args.top_p,
         max_new_tokens=args.max_new_tokens, judge_orders=args.judge_orders, judge_temperature=args.judge_temperature,

@@ -10,6 +10,7 @@ from ..data.candidates import skipped_text
 from ..judge import JUDGE_KINDS, JudgeContext, score_candidates
 from ..judge.score_file import SCORED_FILE
 from .image_flag import add_max_image_pixels, apply_max_image_pixels
+from .model_flags import add_trust_remote_code, apply_trust_remote_code
 
 
 def main(argv: list[str]) -> int:
@@ -29,8 +30,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--on-bad-record", choices=("error", "skip"), default="error",
                         help="bad candidate lines: stop with file:line (default) or skip and count them")
     add_max_image_pixels(parser)
+    add_trust_remote_code(parser)
     args = parser.parse_args(argv)
     apply_max_image_pixels(args)
+    apply_trust_remote_code(args)
     root = Path(args.root) if args.root else Path(args.data).parent
     context = JudgeContext(root=root, device=args.device, dtype=args.dtype, video_frames=args.video_frames)
     summary = score_candidates(args.data, args.judge, args.out, context=context, on_bad_record=args.on_bad_record)

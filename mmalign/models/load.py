@@ -149,8 +149,18 @@ def check_model_path(name_or_path: str | Path) -> bool:
                        "available")
 
 
+_REMOTE_CODE_ALLOWED = False  # --trust-remote-code on a command that loads models (allow_remote_code)
+
+
+def allow_remote_code(allowed: bool) -> None:
+    """What `load` does, for this process, when its caller does not say: the `--trust-remote-code` flag of
+    generate, score, eval, build-data, data and rubrics (as `--max-image-pixels` sets the image limit)."""
+    global _REMOTE_CODE_ALLOWED
+    _REMOTE_CODE_ALLOWED = bool(allowed)
+
+
 def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, device: str | None = None,
-         attn_implementation: str | None = None, trust_remote_code: bool = False) -> Loaded:
+         attn_implementation: str | None = None, trust_remote_code: bool | None = None) -> Loaded:
     """Load `name_or_path` (a local folder or a hub name) with its processor and adapter.
     `attn_implementation` (sdpa, eager, ...) is passed to from_pretrained when given.
 
@@ -160,6 +170,8 @@ def load(name_or_path: str | Path, *, dtype: str | torch.dtype | None = None, de
     Vision families (see `families.ADAPTERS`) load through AutoModelForImageTextToText and
     AutoProcessor; anything else through AutoModelForCausalLM and AutoTokenizer.
     """
+    if trust_remote_code is None:
+        trust_remote_code = _REMOTE_CODE_ALLOWED
     name = str(name_or_path)
     local_only = check_model_path(name)
     if (Path(name).expanduser() / "adapter_config.json").is_file():
@@ -196,8 +208,8 @@ def _needs_remote_code(exc: BaseException) -> bool:
 def _cannot_load(name: str, exc: BaseException) -> MMAlignError:
     if _needs_remote_code(exc):
         return MMAlignError(f"model {name!r} ships its own Python code (config.json's auto_map), which mmalign does "
-                            "not run unless told to: set trust_remote_code: true (mmalign train) only for a model "
-                            "whose code you have read and trust")
+                            "not run unless told to: set trust_remote_code: true (mmalign train) or pass --trust-remote-code "
+                            "(the other commands) only for a model whose code you have read and trust")
     return MMAlignError(f"cannot load model {name!r}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 

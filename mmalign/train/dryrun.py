@@ -160,11 +160,18 @@ def dry_run(cfg: TrainConfig, *, engine: str = "ddp", devices: int = 1, images: 
     refusal = _refusal(cfg, loss, engine)
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = resolve_model_dir(cfg.model, Path(tmp))
-        config = AutoConfig.from_pretrained(str(model_dir))
+        trust = cfg.trust_remote_code  # as the training run would load it: shipped code runs only when allowed
+        try:
+            config = AutoConfig.from_pretrained(str(model_dir), trust_remote_code=trust)
+        except ValueError as exc:
+            if "trust_remote_code" not in str(exc):
+                raise
+            raise ConfigError(f"model {cfg.model!r} ships its own Python code (config.json's auto_map): set "
+                              "trust_remote_code: true only for a model whose code you have read") from None
         vision_cfg = getattr(config, "vision_config", None)
         with torch.device("meta"):
             auto = AutoModelForImageTextToText if vision_cfg is not None else AutoModelForCausalLM
-            model = auto.from_config(config)
+            model = auto.from_config(config, trust_remote_code=trust)
         kind = config.model_type
         vision_p, projector_p, targets = _prefixes(kind)
         size = image_size or getattr(vision_cfg, "image_size", 0) or 448

@@ -84,3 +84,46 @@ def test_the_train_config_key_reaches_load(tmp_path, tiny_llava_path, synth_pair
     assert main(["train", str(config)]) == 1 and seen["trust_remote_code"] is False
     assert main(["train", str(config), "trust_remote_code=true"]) == 1 and seen["trust_remote_code"] is True
     assert "stopped after load" in capsys.readouterr().err
+
+
+def _evil_model(tmp_path):
+    folder = tmp_path / "evil-model"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "mmalign-evil",
+                                                    "auto_map": {"AutoConfig": "evil.EvilConfig"}}))
+    (folder / "evil.py").write_text(EVIL)
+    return folder
+
+
+@pytest.mark.parametrize("command", ["generate", "score"])
+def test_other_commands_refuse_shipped_code_and_take_the_flag(tmp_path, synth_pairs, tiny_llava_path, calls,
+                                                             command, capsys):
+    data, root = synth_pairs
+    evil = _evil_model(tmp_path)
+
+    def argv(model, *flag):
+        if command == "generate":
+            return ["generate", "--model", str(model), "--data", str(data), "--root", str(root), "--out",
+                    str(tmp_path / f"out{len(flag)}"), "--n", "1", "--max-new-tokens", "2", *flag]
+        cands = tmp_path / "cands.jsonl"
+        cands.write_text(json.dumps({"id": "a", "prompt": "Hi?", "candidates": [{"text": "x"}, {"text": "y"}]}) + "\n")
+        return ["score", "--judge", f"pointwise:model={model}", "--data", str(cands), "--out",
+                str(tmp_path / f"s{len(flag)}"), *flag]
+
+    assert main(argv(evil)) == 1
+    assert "--trust-remote-code" in capsys.readouterr().err and not list(tmp_path.rglob("code-ran"))
+    calls.clear()
+    try:
+        main(argv(tiny_llava_path, "--trust-remote-code"))
+    finally:
+        load_module.allow_remote_code(False)  # the flag is process-wide: leave the default for other tests
+    assert calls and all(kwargs.get("trust_remote_code") is True for _, kwargs in calls)
+
+
+def test_dry_run_refuses_shipped_code_without_running_it(tmp_path, synth_pairs, capsys):
+    data, root = synth_pairs
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: {_evil_model(tmp_path)}\ndata: {data}\nroot: {root}\noutput_dir: {tmp_path / 'run'}\n")
+    assert main(["train", str(config), "--dry-run"]) == 1
+    assert "ships its own Python code" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("code-ran"))
