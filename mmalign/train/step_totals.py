@@ -25,6 +25,8 @@ class StepTotals:
     score_squares: float = 0.0
     score_count: float = 0.0
     nonfinite: float = 0.0  # micro-batches whose loss was not finite (any, on any rank: the step is skipped)
+    contrastive: float = 0.0  # a reward model's contrastive term (losses/contrastive.py): sum over records, count
+    contrastive_pairs: float = 0.0
 
     @classmethod
     def of_micro_batch(cls, out: LossOutput, pol: AnswerLogps, loss_sum: torch.Tensor, tokens: int) -> StepTotals:
@@ -33,10 +35,12 @@ class StepTotals:
         chosen = out.chosen_rewards.detach().float()
         rejected = out.rejected_rewards.detach().float().reshape(n, -1)
         scores = torch.cat([chosen.reshape(-1), rejected.reshape(-1)])
+        term = out.metrics.get("contrastive")  # the micro-batch's mean, when the loss has the term
         return cls(loss_sum.detach().float(), chosen.sum(), rejected.mean(1).sum(),
                    (chosen > rejected.amax(1)).float().sum(), pol.chosen.detach().float().sum(),
                    pol.rejected.detach().float().mean(1).sum(), float(n), float(tokens), scores.sum(),
-                   (scores * scores).sum(), float(scores.numel()), (~torch.isfinite(loss_sum)).float())
+                   (scores * scores).sum(), float(scores.numel()), (~torch.isfinite(loss_sum)).float(),
+                   0.0 if term is None else term.detach().float() * n, 0.0 if term is None else float(n))
 
     def __add__(self, other: StepTotals) -> StepTotals:
         return StepTotals(*(a + b for a, b in zip(astuple(self), astuple(other))))
@@ -60,6 +64,8 @@ def metrics_row(t: StepTotals, *, step: int, epoch: float, lr: float, grad_norm:
         mean = t.score_sum / max(t.score_count, 1.0)
         std = max(t.score_squares / max(t.score_count, 1.0) - mean * mean, 0.0) ** 0.5
         row = {k: v for k, v in row.items() if not k.startswith("logps/")} | {"scores/mean": mean, "scores/std": std}
+    if t.contrastive_pairs:
+        row["contrastive"] = t.contrastive / t.contrastive_pairs
     if not compares_pairs:  # rewards and the rejected side mean nothing to SFT
         row = {k: v for k, v in row.items() if not k.startswith("rewards/") and k != "logps/rejected"}
     return row

@@ -3,6 +3,8 @@ same gradients, no random numbers drawn); weighted, it adds weight * InfoNCE to 
 changes the backbone's gradients but not the value head's (it reads the representations before the head);
 a policy (head: lm) cannot use it; a run trains with it."""
 
+import json
+
 import pytest
 import torch
 from speed.speed_kit import family_paths, grads, records, setup
@@ -78,3 +80,19 @@ def test_a_reward_run_trains_with_the_contrastive_term(tmp_path):
         "max_steps": 2, "per_device_batch_size": 8, "learning_rate": 1e-3, "progress": False,
         "output_dir": str(tmp_path / "run")}))
     assert result.steps == 2 and result.nonfinite_skipped == 0 and (result.final_dir / "config.json").is_file()
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    # the term is logged per step: InfoNCE over 16 answers, positive; the logged loss includes 0.1 x the term
+    assert all(0 < r["contrastive"] < 50 and r["loss"] > 0.1 * r["contrastive"] for r in rows)
+
+
+def test_no_contrastive_column_without_the_term(tmp_path):
+    from mmalign.config import from_dict
+    from mmalign.train.config import TrainConfig
+    from mmalign.train.trainer import train
+
+    train(from_dict(TrainConfig, {
+        "model": "tiny-llama", "data": "synthetic-text", "synthetic_pairs": 8, "head": "value",
+        "loss": {"name": "bt"}, "max_steps": 1, "per_device_batch_size": 8, "progress": False,
+        "output_dir": str(tmp_path / "run")}))
+    row = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[0])
+    assert "contrastive" not in row and "scores/mean" in row
