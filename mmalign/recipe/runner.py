@@ -76,8 +76,7 @@ def run_recipe(cfg: RecipeConfig, *, dry_run: bool = False, log=print) -> Plan:
     try:
         write_text_atomic(out / "recipe.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
         prints: dict[str, str] = {}
-        last_of_round = {rnd.trains[-1] if not _merge_after(plan, rnd) else _merge_after(plan, rnd): rnd.iteration
-                         for rnd in plan.rounds}
+        last_of_round = {s.key: s.iteration for s in plan.stages if s.iteration > 0}  # later stages overwrite
         for i, stage in enumerate(plan.stages, 1):
             folder = out / stage.key
             prints[stage.key] = fingerprint(stage, prints, out)
@@ -97,8 +96,3 @@ def run_recipe(cfg: RecipeConfig, *, dry_run: bool = False, log=print) -> Plan:
     log(f"summary: {out / 'summary.csv'}, {out / 'summary.png'}")
     return plan
 
-
-def _merge_after(plan: Plan, rnd) -> str | None:
-    """The merge stage that follows the round's last training, if any (LoRA)."""
-    key = rnd.trains[-1].replace("train", "merge")
-    return key if any(s.key == key for s in plan.stages) else None

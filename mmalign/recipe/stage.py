@@ -55,6 +55,8 @@ def outside_inputs(params: dict[str, Any], output_dir: Path) -> dict[str, Any]:
         elif isinstance(value, list):
             for v in value:
                 visit(v)
+        elif isinstance(value, str) and "model=" in value:  # a judge spec: stamp the model it names
+            visit(value.split("model=", 1)[1].split(",", 1)[0])
         elif isinstance(value, str) and value and len(value) < 4096:
             path = Path(value)
             try:
