@@ -28,14 +28,18 @@ class EvilConfig(PretrainedConfig):
 '''
 
 
-def test_a_model_that_ships_code_is_refused_and_its_code_never_runs(tmp_path):
+def _evil_model(tmp_path):
     folder = tmp_path / "evil-model"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps({"model_type": "mmalign-evil",
                                                     "auto_map": {"AutoConfig": "evil.EvilConfig"}}))
     (folder / "evil.py").write_text(EVIL)
+    return folder
+
+
+def test_a_model_that_ships_code_is_refused_and_its_code_never_runs(tmp_path):
     with pytest.raises(MMAlignError, match="ships its own Python code.*trust_remote_code: true"):
-        load(folder)
+        load(_evil_model(tmp_path))
     assert not list(tmp_path.rglob("code-ran"))
 
 
@@ -85,14 +89,6 @@ def test_the_train_config_key_reaches_load(tmp_path, tiny_llava_path, synth_pair
     assert main(["train", str(config), "trust_remote_code=true"]) == 1 and seen["trust_remote_code"] is True
     assert "stopped after load" in capsys.readouterr().err
 
-
-def _evil_model(tmp_path):
-    folder = tmp_path / "evil-model"
-    folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"model_type": "mmalign-evil",
-                                                    "auto_map": {"AutoConfig": "evil.EvilConfig"}}))
-    (folder / "evil.py").write_text(EVIL)
-    return folder
 
 
 @pytest.mark.parametrize("command", ["generate", "score"])
