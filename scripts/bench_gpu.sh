@@ -78,7 +78,8 @@ if result is not None:
 for r in rows:
     for k in ("trl", "mmalign"):
         m = r[k]
-        print(f"ckpt {'on' if r['checkpointing'] else 'off'} {k:>8}: samples/s {m['samples_per_s']:.3f}  "
+        print(f"ckpt {'on' if r['checkpointing'] else 'off'} {k:>8}: samples/s {m['samples_per_s']:.3f} "
+              f"(steps 2+: {m.get('steady_samples_per_s')})  "
               f"peak GPU MB {m.get('peak_gpu_mb', 'n/a')}  MFU {m['mfu']}")
 data = next(out.glob("data-*img-1rej/pairs.jsonl"))
 (out / "train.yaml").write_text(json.dumps({

@@ -220,6 +220,8 @@ def run_dpo_bench(images: tuple[int, ...] = (4,), rejections: tuple[int, ...] = 
                         "images": n_img, "rejections": k, "checkpointing": ckpt, "tokens_per_pair": tokens_per_pair,
                         "trl": trl, "mmalign": mm,
                         "ratio_samples_per_s": _ratio(trl["samples_per_s"], mm["samples_per_s"]),
+                        "ratio_steady_samples_per_s": _ratio(trl.get("steady_samples_per_s"),
+                                                             mm.get("steady_samples_per_s")),
                         "ratio_tokens_per_s": _ratio(trl["tokens_per_s"], mm["tokens_per_s"]),
                         "ratio_peak_rss_mb": _ratio(trl["peak_rss_mb"], mm["peak_rss_mb"]),
                         "step0_logps_abs_diff": abs(trl["step0_logps_chosen"] - mm["step0_logps_chosen"]),

@@ -86,7 +86,8 @@ def run_trl(a) -> dict:
     trainer.train()
     seconds = clock.ends[-1] - clock.start
     step_logs = [g for g in clock.logs if "logps/chosen" in g]
-    return {"samples_per_s": a.batch * a.steps / seconds, "seconds": seconds,
+    steps = [b - a_ for a_, b in zip([clock.start, *clock.ends[:-1]], clock.ends)]
+    return {"samples_per_s": a.batch * a.steps / seconds, "seconds": seconds, "step_seconds": steps,
             "step0_logps_chosen": float(step_logs[0]["logps/chosen"]),
             "final_loss": float(step_logs[-1]["loss"]), "steps_logged": len(step_logs)}
 
@@ -108,8 +109,9 @@ def run_mmalign(a) -> dict:
     train(cfg)
     rows = read_jsonl(str(Path(a.out) / "metrics.jsonl"))
     # each row's samples/s is its prompts over that step's wall time (collation to optimiser step)
-    seconds = sum(a.batch // a.rejections / r["samples/s"] for r in rows)
-    return {"samples_per_s": a.batch * a.steps / seconds, "seconds": seconds,
+    steps = [a.batch // a.rejections / r["samples/s"] for r in rows]
+    seconds = sum(steps)
+    return {"samples_per_s": a.batch * a.steps / seconds, "seconds": seconds, "step_seconds": steps,
             "step0_logps_chosen": float(rows[0]["logps/chosen"]), "final_loss": float(rows[-1]["loss"]),
             "steps_logged": len(rows)}
 
@@ -138,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     if torch.cuda.is_available():
         result["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     result["samples_per_s"] = round(result["samples_per_s"], 3)
+    later = result["step_seconds"][1:]  # after the first step's warm-up (CUDA kernels, allocator, caches)
+    result["steady_samples_per_s"] = round(a.batch * len(later) / sum(later), 3) if later else None
     Path(a.result).write_text(json.dumps(result))
     return 0
 

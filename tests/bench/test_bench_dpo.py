@@ -59,7 +59,11 @@ def test_bench_dpo_tiny_json(tmp_path, capsys):
         for key in ("samples_per_s", "tokens_per_s", "peak_rss_mb", "final_loss"):
             assert out[side][key] > 0
         assert out[side]["step0_logps_chosen"] < 0
-    assert out["ratio_samples_per_s"] > 0
+        # per-step wall times (2 steps), and the rate after the first step's warm-up
+        steps = out[side]["step_seconds"]
+        assert len(steps) == 2 and all(t > 0 for t in steps)
+        assert out[side]["steady_samples_per_s"] == pytest.approx(2 / steps[1], rel=1e-2)
+    assert out["ratio_samples_per_s"] > 0 and out["rows"][0]["ratio_steady_samples_per_s"] > 0
     assert len(out["rows"]) == 1 and out["rows"][0]["checkpointing"] is False
     assert (tmp_path / "dpo_bench.json").exists()
 
