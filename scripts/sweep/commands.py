@@ -86,6 +86,14 @@ def train_differences(a: Path, b: Path) -> list[str]:
     return problems
 
 
+def recipe_differences(a: Path, b: Path) -> list[str]:
+    """The last round's training as for train, and the summary with each run's folder written as OUT."""
+    problems = [f"iter-2/train: {p}" for p in train_differences(a / "iter-2" / "train", b / "iter-2" / "train")]
+    sa, sb = ((d / "summary.csv").read_text().replace(str(d), "OUT") if (d / "summary.csv").is_file() else ""
+              for d in (a, b))
+    return problems + (["summary.csv differs"] if sa != sb else [])
+
+
 def prepare(work: Path, quick: bool) -> dict[str, Command]:
     """Write the inputs under `work` (a tiny LLaVA, synthetic data) and return the commands by name."""
     from mmalign.data.synth import write_llava_instructions, write_preference_pairs
@@ -122,6 +130,14 @@ def prepare(work: Path, quick: bool) -> dict[str, Command]:
         return lambda out: ["train", str(config), f"output_dir={out}"]
 
     judge = f"pointwise:model={model},max_new_tokens=4"
+
+    def recipe_argv(out: Path) -> list[str]:  # iterative DPO, 2 rounds, a noisy oracle as the judge
+        return ["recipe", str(Path(__file__).resolve().parents[2] / "configs" / "recipes" / "iterative_dpo.yaml"),
+                f"model={model}", f"prompts={prompts}", f"root={pairs.parent}", f"output_dir={out}", "iterations=2", "sample.n=3",
+                "sample.max_new_tokens=6", "judges=[\"oracle:noise=2\"]", "device=cpu", "train.max_steps=4",
+                "train.per_device_batch_size=4", "train.precision=fp32", "train.gradient_checkpointing=false",
+                "train.lora.enabled=false", "train.learning_rate=1e-3", "train.gradient_accumulation_steps=1",
+                "train.progress=false", "train.max_length=64"]
     return {
         "train": Command("train", train_argv(1), "metrics.jsonl", train_differences),
         "train (2 processes)": Command("train (2 processes)", train_argv(2), "metrics.jsonl", train_differences,
@@ -140,6 +156,7 @@ def prepare(work: Path, quick: bool) -> dict[str, Command]:
         "score": Command("score", lambda out: [
             "score", "--judge", "oracle:noise=1", "--judge", judge, "--data", str(candidates), "--out", str(out)],
             "parts/score-*.jsonl", tree_differences),
+        "recipe": Command("recipe", recipe_argv, "iter-*/*/parts/*.jsonl", recipe_differences),
         "eval": Command("eval", lambda out: [
             "eval", "synth-pope", "--data", str(pope), "--model", str(model), "--out", str(out), "--batch-size",
             "4", "--max-new-tokens", "3"], "predictions.jsonl", tree_differences),

@@ -22,6 +22,7 @@ KINDS = {
     "config": "training configs, overrides, objectives, transforms",
     "eval": "benchmark, prediction and judgment files",
     "judge": "judge prompts, rubrics, replies, specs",
+    "recipe_rubrics": "recipe configs and overrides, rubric files and replies",
 }
 _HEADER = re.compile(r"^tests/fuzz/test_fuzz_(\w+)\.py::(\S+):$")
 _CASES = re.compile(r"(\d+) passing, (\d+) failing, and (\d+) invalid")

@@ -1,4 +1,4 @@
-"""Fuzzing training and recipe configs (YAML) and `key=value` overrides through `load_train_config`, what
+"""Fuzzing training configs (YAML) and `key=value` overrides through `load_train_config`, what
 `mmalign train CONFIG key=value ...` and `mmalign reward-ensemble` run: a TrainConfig, or a ConfigError
 naming the key, or the file (and line) when the file itself cannot be read. A config that loads then has
 its objective and its dataset transforms built as the trainer builds them: a result or an error naming
@@ -24,7 +24,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TEMPLATES = [
     yaml.safe_load(p.read_text(encoding="utf-8"))
     for p in sorted(CONFIGS.glob("**/*.yaml"))
-    if "accelerate" not in p.parts
+    if "accelerate" not in p.parts and "recipes" not in p.parts  # recipes: test_fuzz_recipe_rubrics.py
 ]
 TEMPLATES = [t for t in TEMPLATES if isinstance(t, dict)]
 # Records every transform can run on (scores, factuality labels, reward-model scores, a rejected list).
