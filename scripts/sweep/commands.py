@@ -157,6 +157,10 @@ def prepare(work: Path, quick: bool) -> dict[str, Command]:
             "score", "--judge", "oracle:noise=1", "--judge", judge, "--data", str(candidates), "--out", str(out)],
             "parts/score-*.jsonl", tree_differences),
         "recipe": Command("recipe", recipe_argv, "iter-*/*/parts/*.jsonl", recipe_differences),
+        "rubrics build": Command("rubrics build", lambda out: [
+            "rubrics", "build", "--model", str(model), "--data", str(prompts), "--root", str(pairs.parent),
+            "--out", str(out), "--samples", "2", "--max-new-tokens", "12", "--judge-max-new-tokens", "4", "--seed", "3",
+            "--device", "cpu"], "parts/*.jsonl", tree_differences),
         "eval": Command("eval", lambda out: [
             "eval", "synth-pope", "--data", str(pope), "--model", str(model), "--out", str(out), "--batch-size",
             "4", "--max-new-tokens", "3"], "predictions.jsonl", tree_differences),
