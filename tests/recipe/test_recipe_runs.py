@@ -95,3 +95,18 @@ def test_temporal_rejections_come_from_the_starting_models_answers(tmp_path, tin
     future_cfg = yaml.safe_load((out / "iter-1/future-train/config.yaml").read_text())
     assert future_cfg["data"] == str(out / "iter-1/current-pairs/pairs.jsonl")
     assert (out / "iter-1/future-generate/stage.json").is_file()
+
+
+def test_iterative_dpo_on_text_prompts(tmp_path):
+    """The same loop for a text-only model: prompts without media, a text policy."""
+    from mmalign.data.synth.text import write_text_pairs
+    from mmalign.models.tiny_registry import TINY_BUILDERS
+
+    model = TINY_BUILDERS["tiny-llama"](tmp_path / "llama", seed=1)
+    prompts = write_text_pairs(tmp_path / "data", seed=2, count=6)
+    cfg = tiny_recipe("iterative_dpo", str(model), str(prompts), str(tmp_path / "run"))
+    plan = run_recipe(cfg, log=lambda *_: None)
+    rows = list(csv.DictReader(open(tmp_path / "run" / "summary.csv")))
+    assert [int(r["iteration"]) for r in rows] == [1, 2] and all(int(r["pairs"]) > 0 for r in rows)
+    first = metrics(tmp_path / "run" / plan.rounds[1].trains[0])[0]
+    assert first["rewards/chosen"] == pytest.approx(0.0, abs=1e-6)
