@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 parser.error(f"unknown commands {unknown}; known: {', '.join(cmds)}")
             cmds = {k: v for k, v in cmds.items() if k in wanted}
-        counts = {name: (plan["tries_2proc"] if args.tries is None else tries) if c.nproc > 1 else tries
+        counts = {name: (plan["tries_2proc"] if args.tries is None else tries) if c.nproc > 1 or c.slow else tries
                   for name, c in cmds.items()}
         summary["tries"] = kills.sweep(cmds, counts, out, args.seed, args.max_kills, args.timeout)
         failed |= not all(t["identical"] for t in summary["tries"])

@@ -26,6 +26,7 @@ class Command:
     growing: str  # glob, under the output folder, of the JSONL file(s) that grow while it runs
     compare: Callable[[Path, Path], list[str]]  # differences between a reference folder and a resumed one
     nproc: int = 1  # > 1: under torchrun
+    slow: bool = False  # a run of a minute or more (a whole recipe): as few tries as 2-process training
     env: dict = field(default_factory=dict)
 
 
@@ -156,7 +157,7 @@ def prepare(work: Path, quick: bool) -> dict[str, Command]:
         "score": Command("score", lambda out: [
             "score", "--judge", "oracle:noise=1", "--judge", judge, "--data", str(candidates), "--out", str(out)],
             "parts/score-*.jsonl", tree_differences),
-        "recipe": Command("recipe", recipe_argv, "iter-*/*/parts/*.jsonl", recipe_differences),
+        "recipe": Command("recipe", recipe_argv, "iter-*/*/parts/*.jsonl", recipe_differences, slow=True),
         "rubrics build": Command("rubrics build", lambda out: [
             "rubrics", "build", "--model", str(model), "--data", str(prompts), "--root", str(pairs.parent),
             "--out", str(out), "--samples", "2", "--max-new-tokens", "12", "--judge-max-new-tokens", "4", "--seed", "3",
