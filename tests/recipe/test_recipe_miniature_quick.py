@@ -1,0 +1,53 @@
+"""scripts/recipe_miniature.py: the judge's training target, and --quick end to end (output files, ranges)."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+from helpers import run_quick_script
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "recipe_miniature.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("recipe_miniature", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_judge_target_checks_each_attribute_then_adds_points():
+    mini = _module()
+    ref = "A red circle. A blue square."
+    assert mini.judge_target("A red circle. A blue square.", ref) == "red yes circle yes blue yes square yes. Score: 5"
+    assert mini.judge_target("A red cross. A green square.", ref) == "red yes cross no green no square yes. Score: 3"
+    assert mini.judge_target("A red circle.", ref) == "red yes circle yes. Score: 3"
+    assert mini.judge_target("No.", ref) == ". Score: 0"
+
+
+def test_win_rate_counts_ties_half():
+    mini = _module()
+    assert mini.win_rate({"a": [4, 2], "b": [1, 3]}, {"a": [3, 2], "b": [2, 3]}) == 0.5  # win, tie, loss, tie
+
+
+def test_quick_miniature(tmp_path):
+    out = tmp_path / "mini"
+    run_quick_script("recipe_miniature.py", out, timeout=120)
+    res = json.loads((out / "results.json").read_text())
+    assert res["seeds"] == [0] and 0 <= res["start_heldout_graded"] <= 4
+    assert 0 <= res["judge_check"]["parsed"] <= 1
+    assert (out / "miniature.png").stat().st_size > 1000
+    with open(out / "miniature.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["recipe"] for r in rows} == {"self_rewarding", "temporal_self_rewarding", "sppo"}
+    for r in rows:
+        assert 0 <= float(r["heldout_graded"]) <= 4 and 0 <= float(r["win_rate_vs_start"]) <= 1
+        if r["iteration"] != "0":
+            assert int(r["pairs"]) >= 1 and float(r["judge_gap"]) > 0
+    for recipe in ("self_rewarding", "temporal_self_rewarding", "sppo"):
+        assert (out / "seed-0" / recipe / "summary.csv").is_file()
