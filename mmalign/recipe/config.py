@@ -57,6 +57,11 @@ class RecipeConfig:
                                "output_dir and eval_data are set by the recipe)")
     train: dict = _f({}, "mmalign train keys applied over train_config, e.g. {max_steps: 20, loss: {name: sppo}}")
     eval_data: str = _f("", "held-out preference records: each train stage reports its reward accuracy on them")
+    heldout_prompts: str = _f("", "held-out prompts with a known `reference`: the starting model and every round's "
+                                  "final model answer them (greedy, one answer each), graded by `oracle`: the "
+                                  "summary's heldout_oracle and heldout_win_rate")
+    oracle: str = _f("oracle", "judge spec that grades answers against their `reference` for the summary's oracle "
+                               "columns: oracle (one answer word, 0-10), graded (attributes right), ...")
     curry_stages: int = _f(3, "curry_dpo: stages per round, easy to hard by score gap (the paper's 3)")
     future_samples: int = _f(0, "temporal_self_rewarding: answers sampled from the future model per prompt "
                                 "(0 = sample.n)")
@@ -99,6 +104,8 @@ def check_recipe(cfg: RecipeConfig, source: str) -> None:
         problems.append("prompts: give a prompt file")
     elif not Path(cfg.prompts).is_file():
         problems.append(f"prompts: {cfg.prompts} does not exist")
+    if cfg.heldout_prompts and not Path(cfg.heldout_prompts).is_file():
+        problems.append(f"heldout_prompts: {cfg.heldout_prompts} does not exist")
     if cfg.iterations < 1:
         problems.append("iterations must be at least 1")
     if cfg.prompts_per_iteration < 0 or cfg.sample.n < 1 or cfg.curry_stages < 1 or cfg.future_samples < 0:

@@ -36,12 +36,14 @@ class Round:
     pairs: str = ""  # the pairs the round's final training reads (Curry-DPO: the ranked pairs)
     trains: list[str] = field(default_factory=list)  # train stage keys, in order
     next_policy: str = ""
+    heldout: str = ""  # next_policy's greedy answers to heldout_prompts (a candidate file), when given
 
 
 @dataclass
 class Plan:
     stages: list[Stage] = field(default_factory=list)
     rounds: list[Round] = field(default_factory=list)
+    heldout_start: str = ""  # the starting model's greedy answers to heldout_prompts, when given
 
 
 def _strings(value: Any):
@@ -88,12 +90,21 @@ class Planner:
     def judges(self, policy: str) -> list[str]:
         return [j.replace("{policy}", policy).replace("{initial}", self.cfg.model) for j in self.cfg.judges]
 
-    def generate(self, t: int, name: str, model: str, data: str, seed: int, n: int, after: tuple = ()) -> Path:
+    def generate(self, t: int, name: str, model: str, data: str, seed: int, n: int, after: tuple = (),
+                 greedy: bool = False) -> Path:
         s = self.cfg.sample
         return self.add(t, name, "generate", {"model": model, "data": data, "root": self.root, "n": n,
-                                              "temperature": s.temperature, "top_p": s.top_p, "seed": seed,
+                                              "temperature": 0.0 if greedy else s.temperature,
+                                              "top_p": 1.0 if greedy else s.top_p, "seed": seed,
                                               "max_new_tokens": s.max_new_tokens, "video_frames": s.video_frames,
                                               "device": self.cfg.device}, after)
+
+    def heldout(self, t: int, model: str) -> str:
+        """The model's greedy answers to the held-out prompts (iteration 0: the starting model)."""
+        if not self.cfg.heldout_prompts:
+            return ""
+        name = "heldout-start" if t == 0 else "heldout"
+        return str(self.generate(t, name, model, self.cfg.heldout_prompts, self.cfg.seed, 1, greedy=True) / CANDIDATES)
 
     def score(self, t: int, name: str, data: Path, policy: str, after: str) -> Path:
         return self.add(t, name, "score", {"data": str(data), "judges": self.judges(policy), "root": self.root,
@@ -187,9 +198,11 @@ def build_plan(cfg: RecipeConfig) -> Plan:
     p = Planner(cfg)
     if cfg.recipe == "temporal_self_rewarding":  # the anchored answers: the starting model's, once, every prompt
         p.generate(0, "anchor-generate", cfg.model, cfg.prompts, cfg.seed, cfg.sample.n)
+    p.plan.heldout_start = p.heldout(0, cfg.model)
     policy = cfg.model
     for t in range(1, cfg.iterations + 1):
         rnd = ROUNDS[cfg.recipe](p, t, policy)
+        rnd.heldout = p.heldout(t, rnd.next_policy)
         p.plan.rounds.append(rnd)
         policy = rnd.next_policy
     return p.plan
