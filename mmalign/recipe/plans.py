@@ -74,7 +74,16 @@ class Planner:
         if cfg.train_config:
             base = _merged(base, read_yaml(cfg.train_config))
         self.train_base = _merged(base, cfg.train)
-        self.lora = bool((self.train_base.get("lora") or {}).get("enabled"))
+        self.lora = self.checked_train({"model": cfg.model, "data": cfg.prompts}).lora.enabled
+
+    def checked_train(self, config: dict[str, Any]) -> TrainConfig:
+        """The train settings with `config` over them, refused now (before any stage runs) if wrong."""
+        try:
+            checked = from_dict(TrainConfig, {**self.train_base, **config, "output_dir": "unused"})
+            build_loss(checked)
+        except (ConfigError, MMAlignError) as exc:
+            raise ConfigError(f"train settings of the recipe ({self.cfg.recipe}): {exc}") from None
+        return checked
 
     def add(self, iteration: int, name: str, kind: str, params: dict[str, Any], after: tuple[str, ...] = ()) -> Path:
         """Append a stage. It depends on the stages named in `after` and on every earlier stage whose folder
@@ -115,10 +124,7 @@ class Planner:
         """Add the training (and, with LoRA, the merge); returns (train key, the trained model's folder)."""
         config = {**self.train_base, "model": model, "data": str(data), "root": self.root,
                   "eval_data": self.cfg.eval_data or self.train_base.get("eval_data", "")}
-        try:
-            build_loss(from_dict(TrainConfig, {**config, "output_dir": "unused"}))  # refused now, not mid-run
-        except (ConfigError, MMAlignError) as exc:
-            raise ConfigError(f"train settings of the recipe ({self.cfg.recipe}): {exc}") from None
+        self.checked_train(config)
         folder = self.add(t, name, "train", {"config": config}, after)
         key = f"iter-{t}/{name}"
         if not self.lora:

@@ -21,6 +21,7 @@ KINDS = {
     "candidates": "prompt and candidate files",
     "config": "training configs, overrides, objectives, transforms",
     "eval": "benchmark, prediction and judgment files",
+    "eval_reward": "reward benchmark and judgment files",
     "judge": "judge prompts, rubrics, replies, specs",
     "recipe_rubrics": "recipe configs and overrides, rubric files and replies",
 }

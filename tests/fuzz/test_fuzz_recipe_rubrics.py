@@ -39,6 +39,7 @@ def recipe_text(draw, prompts: str) -> bytes:
 @example(data=None, overrides=["recipe=curry_dpo", "sample.n=2"])
 @example(data=None, overrides=["train.loss.beta=x"])
 @example(data=None, overrides=["judges=[1, 2]"])
+@example(data=None, overrides=["train.lora=true"])  # once an AttributeError while planning (found by the sweep)
 def test_load_and_plan_a_recipe(data, overrides, tmp_path_factory):
     base = tmp_path_factory.getbasetemp()
     prompts = write(base / "prompts.jsonl", b'{"id": "a", "prompt": "Hi?"}\n')
