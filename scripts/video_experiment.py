@@ -1,6 +1,6 @@
 """Before/after experiment: a tiny video model, supervised, then VDPO and PaMi-VDPO, on held-out synth-video.
 
-    .venv/bin/python scripts/video_experiment.py --out runs/video-experiment [--quick]
+    .venv/bin/python scripts/video_experiment.py --out runs/video-experiment [--quick] [--only-base]
 
 Steps (results and commands are documented in docs/video_experiment.md):
 
@@ -14,6 +14,7 @@ Steps (results and commands are documented in docs/video_experiment.md):
    (b) PaMi-VDPO: online `pair_sampler: pami_vdpo`, K = 4 candidates scored on the reference, close-to-far
    schedule; both with LoRA from the same SFT model, on the same records (clips of seed 2) and perturbations;
 5. `mmalign eval synth-video` on the same suite -> "after"; OUT/results.json and OUT/results.md.
+--only-base stops after step 2: OUT/sft/final is the starting model, OUT/base.json its recipe and times.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mmalign.cli.main import run_command as run
 from mmalign.data.synth.scenes import COLOURS, SHAPES
 from mmalign.data.synth.video import DIRECTIONS, render_video, sample_video_scene, write_video
 from mmalign.data.synth.video_suite import VIDEO_SUBSETS, video_pair
 from mmalign.demo.vision import fit_label_heads
-from mmalign.cli.main import run_command as run
 from mmalign.errors import MMAlignError
 from mmalign.io import write_json_atomic, write_jsonl_atomic, write_text_atomic
 
@@ -274,23 +275,57 @@ def results_markdown(res: dict) -> str:
 
 # ------------------------------------------------------------------------------------------- main
 
-def experiment(out: Path, r: Recipe) -> dict:
+def _lap(times: dict[str, float], name: str, t0: float) -> None:
+    times[name] = round(time.perf_counter() - t0, 1)
+    print(f"[{name}: {times[name]:.0f} s]", flush=True)
+
+
+def pretrain_vision(out: Path, r: Recipe, times: dict[str, float]) -> dict[str, float]:
+    """Step 1: the random tiny Qwen2-VL with its vision tower pretrained, saved to OUT/vision."""
     from mmalign.models.tiny_qwen import build_tiny_qwen2_vl
-
-    torch.set_num_threads(1)
-    started = time.perf_counter()
-    times: dict[str, float] = {}
-
-    def lap(name: str, t0: float) -> None:
-        times[name] = round(time.perf_counter() - t0, 1)
-        print(f"[{name}: {times[name]:.0f} s]", flush=True)
 
     t0 = time.perf_counter()
     init = build_tiny_qwen2_vl(out / "init", hidden_size=r.hidden_size, seed=r.seed)
     vision_acc = pretrain_video_tower(init, out / "vision", steps=r.vision_steps, batch=r.vision_batch,
                                       lr=r.vision_lr, seed=r.seed)
     print(f"vision tower, held-out accuracy: {vision_acc}", flush=True)
-    lap("vision_pretraining", t0)
+    _lap(times, "vision_pretraining", t0)
+    return vision_acc
+
+
+def train_sft(out: Path, sft_data: Path, r: Recipe, times: dict[str, float]) -> Path:
+    """Step 2: SFT from OUT/vision; returns OUT/sft/final, the preference runs' starting model."""
+    t0 = time.perf_counter()
+    run(["train", str(sft_config(out, out / "vision", sft_data, r))])
+    _lap(times, "sft", t0)
+    return out / "sft" / "final"
+
+
+def build_base(out: Path, r: Recipe) -> Path:
+    """Steps 1-2 alone (`--only-base`): the starting model other experiments reuse
+    (scripts/reward_video_experiment.py). The same calls as `experiment`, minus the preference clips and the suite, which neither step
+    reads (each step seeds itself), so OUT/sft/final is the model `experiment` would start from."""
+    torch.set_num_threads(1)
+    times: dict[str, float] = {}
+    vision_acc = pretrain_vision(out, r, times)
+    t0 = time.perf_counter()
+    sft_data = write_video_qa(out / "sft-data", seed=SFT_SEED, clips=r.sft_clips, name="sft.jsonl")
+    _lap(times, "data", t0)
+    sft = train_sft(out, sft_data, r, times)
+    write_json_atomic(out / "base.json", {"recipe": asdict(r), "model": str(sft), "seconds": times,
+                                          "vision_pretraining_accuracy": vision_acc})
+    return sft
+
+
+def experiment(out: Path, r: Recipe) -> dict:
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    times: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> None:
+        _lap(times, name, t0)
+
+    vision_acc = pretrain_vision(out, r, times)
 
     t0 = time.perf_counter()
     sft_data = write_video_qa(out / "sft-data", seed=SFT_SEED, clips=r.sft_clips, name="sft.jsonl")
@@ -300,10 +335,7 @@ def experiment(out: Path, r: Recipe) -> dict:
          "--count", str(r.suite_questions)])
     lap("data", t0)
 
-    t0 = time.perf_counter()
-    run(["train", str(sft_config(out, out / "vision", sft_data, r))])
-    sft = out / "sft" / "final"
-    lap("sft", t0)
+    sft = train_sft(out, sft_data, r, times)
 
     t0 = time.perf_counter()
     before = evaluate(sft, suite, out / "eval" / "sft", r.answer_batch)
@@ -357,8 +389,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="folder for everything (models, data, results)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a test (well under a minute)")
+    parser.add_argument("--only-base", action="store_true",
+                        help="build only the starting model (steps 1-2: vision pretraining and SFT) at OUT/sft/final")
     args = parser.parse_args(argv)
-    experiment(args.out, QUICK if args.quick else Recipe())
+    recipe = QUICK if args.quick else Recipe()
+    if args.only_base:
+        print(f"starting model: {build_base(args.out, recipe)}")
+        return 0
+    experiment(args.out, recipe)
     return 0
 
 

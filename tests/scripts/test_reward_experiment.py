@@ -58,3 +58,37 @@ def test_quick_experiment_writes_both_comparisons(tmp_path):
     assert len(seed["members_heldout"]) == 2
     assert set(res["accuracy"]) == {"images", "blank"}
     assert "| images |" in (out / "results.md").read_text()
+
+
+VIDEO_SCRIPT = SCRIPT.parent / "reward_video_experiment.py"
+
+
+def test_blanked_videos_point_at_one_background_clip(tmp_path):
+    from mmalign.data.video import load_clip
+
+    spec = importlib.util.spec_from_file_location("reward_video_experiment", VIDEO_SCRIPT)
+    rvx = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = rvx
+    spec.loader.exec_module(rvx)
+    rows = [{"id": str(i), "videos": [f"vid/{i}.mp4"], "prompt": "<video>\nWhat is moving?", "chosen": "A red circle.",
+             "rejected": "A blue circle.", "meta": {"kind": "object"}} for i in range(3)]
+    blank = rvx.blank_videos(rows, tmp_path)
+    assert {tuple(r["videos"]) for r in blank} == {("vid/blank.mp4",)} and rows[0]["videos"] == ["vid/0.mp4"]
+    frames, _, _ = load_clip(tmp_path / "vid" / "blank.mp4", rvx.FRAMES)
+    assert abs(frames.astype(float).mean(axis=(0, 1, 2)) - BACKGROUND).max() < 3  # H.264 rounds a little
+    # The text-only rule: answer words chosen and rejected equally often give 0.5.
+    swapped = [{**r, "chosen": r["rejected"], "rejected": r["chosen"]} for r in rows]
+    assert rvx.text_only_ceiling(rows + swapped, rows + swapped) == 0.5
+
+
+def test_quick_video_experiment_writes_target_and_control(tmp_path):
+    out = tmp_path / "video"
+    run_quick_script("reward_video_experiment.py", out, timeout=120)  # builds the tiny starting model too
+    res = json.loads((out / "results.json").read_text())
+    assert set(res["runs"]) == {"video", "blank"}
+    for run in res["runs"].values():
+        assert 0 <= run["heldout_accuracy"] <= 1 and set(run["by_kind"]) <= {"object", "direction"}
+        assert run["benchmark"]["accuracy"] == run["heldout_accuracy"]  # trainer and `mmalign eval` agree
+    assert res["seeds"]["train"] != res["seeds"]["heldout"]
+    assert (out / "base" / "sft" / "final" / "config.json").is_file()
+    assert "| videos |" in (out / "results.md").read_text()
