@@ -18,6 +18,8 @@ also have `replies`: the raw text behind its last `score` call, kept beside the 
 from __future__ import annotations
 
 import hashlib
+import random
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 Score = float | None
@@ -51,3 +53,24 @@ def mean_or_none(values: list[Score]) -> Score:
 
 def texts(record: dict) -> list[str]:
     return [c["text"] for c in record["candidates"]]
+
+
+def score_against_reference(records: list[dict], grade: Callable[[str, str], float], noise: float = 0.0,
+                            seed: int = 0) -> list[list[Score]]:
+    """Each candidate's `grade(text, reference)`, plus Gaussian noise of std `noise` seeded by (seed, id,
+    candidate), so a resumed or re-batched run scores the same; a record without a string `reference`
+    gets no scores. The oracle and graded judges are this with their own grade."""
+    out = []
+    for record in records:
+        reference = record.get("reference")
+        if not isinstance(reference, str):
+            out.append([None] * len(record["candidates"]))
+            continue
+        row = []
+        for k, candidate in enumerate(record["candidates"]):
+            value = float(grade(candidate["text"], reference))
+            if noise:
+                value += random.Random(derived_seed(seed, record["id"], k)).gauss(0.0, noise)
+            row.append(round(value, 4))
+        out.append(row)
+    return out

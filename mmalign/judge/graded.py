@@ -15,13 +15,12 @@ Registered through `register_judge_kind` when `mmalign.judge` is imported.
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass
 
 from ..data.synth.grading import PLURALS, VOCABULARY
 from ..errors import MMAlignError
-from .base import Score, derived_seed
+from .base import Score, score_against_reference
 from .spec import JudgeContext, JudgeKind, register_judge_kind
 
 
@@ -56,20 +55,7 @@ class GradedJudge:
     seed: int = 0
 
     def score(self, records: list[dict]) -> list[list[Score]]:
-        out = []
-        for record in records:
-            reference = record.get("reference")
-            if not isinstance(reference, str):
-                out.append([None] * len(record["candidates"]))
-                continue
-            row = []
-            for k, candidate in enumerate(record["candidates"]):
-                value = float(graded_score(candidate["text"], reference))
-                if self.noise:
-                    value += random.Random(derived_seed(self.seed, record["id"], k)).gauss(0.0, self.noise)
-                row.append(round(value, 4))
-            out.append(row)
-        return out
+        return score_against_reference(records, graded_score, self.noise, self.seed)
 
 
 def _build(options: dict, context: JudgeContext) -> GradedJudge:

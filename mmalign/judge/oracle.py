@@ -15,12 +15,11 @@ a resumed or re-batched run scores exactly the same. A record without a referenc
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass
 
 from ..data.synth.grading import answer_word, reference_kind
-from .base import Score, derived_seed
+from .base import Score, score_against_reference
 
 
 def _normalised(text: str) -> str:
@@ -46,17 +45,4 @@ class OracleJudge:
         return self.correct if word == answer_word(reference, kind) else self.wrong
 
     def score(self, records: list[dict]) -> list[list[Score]]:
-        out = []
-        for record in records:
-            reference = record.get("reference")
-            if not isinstance(reference, str):
-                out.append([None] * len(record["candidates"]))
-                continue
-            row = []
-            for k, candidate in enumerate(record["candidates"]):
-                value = self.truth_score(candidate["text"], reference)
-                if self.noise:
-                    value += random.Random(derived_seed(self.seed, record["id"], k)).gauss(0.0, self.noise)
-                row.append(round(value, 4))
-            out.append(row)
-        return out
+        return score_against_reference(records, self.truth_score, self.noise, self.seed)
