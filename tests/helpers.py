@@ -1,5 +1,6 @@
 """Helpers shared by test modules (tests/ is on pytest's pythonpath)."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -25,3 +26,13 @@ def run_quick_script(name: str, out, timeout: int) -> None:
     done = subprocess.run([sys.executable, str(script), "--out", str(out), "--quick"], capture_output=True,
                           text=True, env=env, timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def load_script(name: str):
+    """scripts/NAME.py imported as a module (scripts are not a package), to test its functions."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

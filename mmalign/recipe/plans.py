@@ -88,7 +88,7 @@ class Planner:
     def add(self, iteration: int, name: str, kind: str, params: dict[str, Any], after: tuple[str, ...] = ()) -> Path:
         """Append a stage. It depends on the stages named in `after` and on every earlier stage whose folder
         one of its parameters points into (a model, a candidate file, a judge spec naming a model)."""
-        found = set(a for a in after if a)
+        found = {a for a in after if a}
         for text in _strings(params):
             found.update(s.key for s in self.plan.stages
                          if text == str(self.out / s.key) or str(self.out / s.key) + "/" in text)

@@ -16,7 +16,7 @@ from ..progress import duration
 from ..train.folder_lock import FolderLock
 from .config import RecipeConfig
 from .plans import Plan, build_plan
-from .stage import Stage, finished, fingerprint, mark_finished, start_clean
+from .stage import Stage, fingerprint, finished, mark_finished, start_clean
 from .steps import STEPS
 from .summary import write_summary
 

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
-from helpers import run_quick_script
+from helpers import load_script, run_quick_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "recipe_miniature.py"
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("recipe_miniature", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("recipe_miniature")
 
 
 def test_judge_target_checks_each_attribute_then_adds_points():

@@ -61,7 +61,7 @@ def _cli_run(config: Path, env_fault: str | None) -> subprocess.CompletedProcess
     if env_fault:
         env["MMALIGN_FAULT"] = env_fault
     return subprocess.run([sys.executable, "-m", "mmalign.cli.main", "recipe", str(config)], env=env,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, check=False)
 
 
 def _write_config(path: Path, model, prompts, out) -> Path:

@@ -3,6 +3,8 @@ round started from (the previous round's final policy)."""
 
 import csv
 import json
+from itertools import pairwise
+from pathlib import Path
 
 import pytest
 import yaml
@@ -17,7 +19,7 @@ def test_shipped_recipe_runs_two_rounds(tmp_path, tiny_llava_path, synth_pairs, 
     cfg = tiny_recipe(name, str(tiny_llava_path), str(data), str(tmp_path / "run"))
     plan = run_recipe(cfg, log=lambda *_: None)
     out = tmp_path / "run"
-    rows = list(csv.DictReader(open(out / "summary.csv")))
+    rows = list(csv.DictReader(Path(out / "summary.csv").read_text().splitlines()))
     assert [int(r["iteration"]) for r in rows] == [1, 2]
     assert rows[1]["policy"] == rows[0]["next_policy"] == plan.rounds[1].policy
     assert all(int(r["pairs"]) > 0 and float(r["judge_gap"]) > 0 for r in rows)
@@ -56,7 +58,7 @@ def test_curry_stages_chain_models_easy_to_hard(tmp_path, tiny_llava_path, synth
     trains = [s for s in plan.stages if s.kind == "train"]
     assert [s.name for s in trains] == ["train-1", "train-2"]
     assert trains[0].params["config"]["model"] == str(tiny_llava_path)
-    for before, after in zip(trains, trains[1:]):
+    for before, after in pairwise(trains):
         assert after.params["config"]["model"] == str(tmp_path / "run" / before.key / "final")
         assert before.key in after.after
     run_recipe(cfg, log=lambda *_: None)
@@ -106,7 +108,7 @@ def test_iterative_dpo_on_text_prompts(tmp_path):
     prompts = write_text_pairs(tmp_path / "data", seed=2, count=6)
     cfg = tiny_recipe("iterative_dpo", str(model), str(prompts), str(tmp_path / "run"))
     plan = run_recipe(cfg, log=lambda *_: None)
-    rows = list(csv.DictReader(open(tmp_path / "run" / "summary.csv")))
+    rows = list(csv.DictReader(Path(tmp_path / "run" / "summary.csv").read_text().splitlines()))
     assert [int(r["iteration"]) for r in rows] == [1, 2] and all(int(r["pairs"]) > 0 for r in rows)
     first = metrics(tmp_path / "run" / plan.rounds[1].trains[0])[0]
     assert first["rewards/chosen"] == pytest.approx(0.0, abs=1e-6)

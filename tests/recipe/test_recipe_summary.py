@@ -1,6 +1,7 @@
 """The summary's oracle columns, hand-worked with a scripted grader, and a recipe with held-out prompts."""
 
 import csv
+from pathlib import Path
 
 from recipe_kit import few_prompts, tiny_recipe
 
@@ -42,6 +43,6 @@ def test_heldout_prompts_are_answered_by_the_start_and_every_rounds_model(tmp_pa
     assert keys[0] == "iter-0/heldout-start" and "iter-1/heldout" in keys and keys[-1] == "iter-2/heldout"
     heldout = next(s for s in plan.stages if s.key == "iter-2/heldout")
     assert heldout.params["model"] == plan.rounds[1].next_policy and heldout.params["temperature"] == 0.0
-    rows = list(csv.DictReader(open(tmp_path / "run/summary.csv")))
+    rows = list(csv.DictReader(Path(tmp_path / "run/summary.csv").read_text().splitlines()))
     for r in rows:
         assert 0 <= float(r["heldout_oracle"]) <= 10 and 0 <= float(r["heldout_win_rate"]) <= 1

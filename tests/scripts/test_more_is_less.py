@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
-from helpers import run_quick_script
+from helpers import load_script, run_quick_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "more_is_less.py"
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("more_is_less", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("more_is_less")
 
 
 def test_the_teacher_phrases_every_kind():

@@ -3,12 +3,10 @@ Secrets-II recipe, the accuracy runs and their control)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
-from helpers import run_quick_script
+from helpers import load_script, run_quick_script
 from PIL import Image
 
 from mmalign.data.synth.scenes import BACKGROUND
@@ -17,11 +15,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "reward_experiment.py
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("reward_experiment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("reward_experiment")
 
 
 def _rows(n):
@@ -66,10 +60,7 @@ VIDEO_SCRIPT = SCRIPT.parent / "reward_video_experiment.py"
 def test_blanked_videos_point_at_one_background_clip(tmp_path):
     from mmalign.data.video import load_clip
 
-    spec = importlib.util.spec_from_file_location("reward_video_experiment", VIDEO_SCRIPT)
-    rvx = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = rvx
-    spec.loader.exec_module(rvx)
+    rvx = load_script("reward_video_experiment")
     rows = [{"id": str(i), "videos": [f"vid/{i}.mp4"], "prompt": "<video>\nWhat is moving?", "chosen": "A red circle.",
              "rejected": "A blue circle.", "meta": {"kind": "object"}} for i in range(3)]
     blank = rvx.blank_videos(rows, tmp_path)
