@@ -59,7 +59,8 @@ class RecipeConfig:
     eval_data: str = _f("", "held-out preference records: each train stage reports its reward accuracy on them")
     heldout_prompts: str = _f("", "held-out prompts with a known `reference`: the starting model and every round's "
                                   "final model answer them (greedy, one answer each), graded by `oracle`: the "
-                                  "summary's heldout_oracle and heldout_win_rate")
+                                  "summary's heldout_oracle and heldout_win_rate (media relative to `root`, or "
+                                  "to the file's folder when root is empty)")
     oracle: str = _f("oracle", "judge spec that grades answers against their `reference` for the summary's oracle "
                                "columns: oracle (one answer word, 0-10), graded (attributes right), ...")
     curry_stages: int = _f(3, "curry_dpo: stages per round, easy to hard by score gap (the paper's 3)")

@@ -100,9 +100,9 @@ class Planner:
         return [j.replace("{policy}", policy).replace("{initial}", self.cfg.model) for j in self.cfg.judges]
 
     def generate(self, t: int, name: str, model: str, data: str, seed: int, n: int, after: tuple = (),
-                 greedy: bool = False) -> Path:
+                 greedy: bool = False, root: str = "") -> Path:
         s = self.cfg.sample
-        return self.add(t, name, "generate", {"model": model, "data": data, "root": self.root, "n": n,
+        return self.add(t, name, "generate", {"model": model, "data": data, "root": root or self.root, "n": n,
                                               "temperature": 0.0 if greedy else s.temperature,
                                               "top_p": 1.0 if greedy else s.top_p, "seed": seed,
                                               "max_new_tokens": s.max_new_tokens, "video_frames": s.video_frames,
@@ -113,7 +113,9 @@ class Planner:
         if not self.cfg.heldout_prompts:
             return ""
         name = "heldout-start" if t == 0 else "heldout"
-        return str(self.generate(t, name, model, self.cfg.heldout_prompts, self.cfg.seed, 1, greedy=True) / CANDIDATES)
+        root = self.cfg.root or str(Path(self.cfg.heldout_prompts).parent)  # its media beside it, unless `root`
+        return str(self.generate(t, name, model, self.cfg.heldout_prompts, self.cfg.seed, 1, greedy=True,
+                                 root=root) / CANDIDATES)
 
     def score(self, t: int, name: str, data: Path, policy: str, after: str) -> Path:
         return self.add(t, name, "score", {"data": str(data), "judges": self.judges(policy), "root": self.root,
