@@ -39,7 +39,7 @@ QUICK = {"examples": 300, "tries": 4, "tries_2proc": 1}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="working folder (data, runs, sweep.json)")
-    parser.add_argument("--quick", action="store_true", help="fewer examples and tries (about 7 minutes)")
+    parser.add_argument("--quick", action="store_true", help="fewer examples and tries (about 8 minutes)")
     parser.add_argument("--examples", type=int, default=None, help="fuzz examples per test (0: no fuzzing)")
     parser.add_argument("--tries", type=int, default=None, help="kill tries per command (0: no kills)")
     parser.add_argument("--commands", default=None, help="comma list of commands to kill (default: all)")
