@@ -76,7 +76,8 @@ def run_recipe(cfg: RecipeConfig, *, dry_run: bool = False, log=print) -> Plan:
     try:
         write_text_atomic(out / "recipe.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
         prints: dict[str, str] = {}
-        last_of_round = {s.key: s.iteration for s in plan.stages if s.iteration > 0}  # later stages overwrite
+        last_key = {s.iteration: s.key for s in plan.stages if s.iteration > 0}  # a later stage overwrites
+        last_of_round = {key: t for t, key in last_key.items()}
         for i, stage in enumerate(plan.stages, 1):
             folder = out / stage.key
             prints[stage.key] = fingerprint(stage, prints, out)

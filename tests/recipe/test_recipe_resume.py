@@ -77,24 +77,32 @@ def _write_config(path: Path, model, prompts, out) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def whole_run(tmp_path_factory, tiny_llava_path, synth_pairs):
+    """One uninterrupted recipe run, the reference of every kill below."""
+    folder = tmp_path_factory.mktemp("recipe-whole")
+    prompts = few_prompts(synth_pairs, folder)
+    config = _write_config(folder / "whole.yaml", str(tiny_llava_path), prompts, str(folder / "whole"))
+    assert _cli_run(config, None).returncode == 0
+    return folder / "whole", prompts
+
+
 @pytest.mark.parametrize("fault", ["optimizer-step:3", "generate-line:9"])
-def test_killed_recipe_resumes_to_the_same_final_weights(tmp_path, tiny_llava_path, synth_pairs, fault):
+def test_killed_recipe_resumes_to_the_same_final_weights(tmp_path, tiny_llava_path, whole_run, fault):
     """optimizer-step:3 dies in round 2's training (round 1 takes 2 steps); generate-line:9 in round 2's
     sampling (round 1 writes 6 prompts)."""
-    prompts = few_prompts(synth_pairs, tmp_path)
-    whole = _write_config(tmp_path / "whole.yaml", str(tiny_llava_path), prompts, str(tmp_path / "whole"))
+    whole, prompts = whole_run
     killed = _write_config(tmp_path / "killed.yaml", str(tiny_llava_path), prompts, str(tmp_path / "killed"))
-    assert _cli_run(whole, None).returncode == 0
     died = _cli_run(killed, fault)
     assert died.returncode == -9, died.stderr[-2000:]
     assert not (tmp_path / "killed/iter-2/train/final").exists()
     resumed = _cli_run(killed, None)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "iter-1/train: done earlier, skipped" in resumed.stdout
-    a = (tmp_path / "whole/iter-2/train/final/model.safetensors").read_bytes()
+    a = (whole / "iter-2/train/final/model.safetensors").read_bytes()
     b = (tmp_path / "killed/iter-2/train/final/model.safetensors").read_bytes()
     assert a == b
-    whole_rows = (tmp_path / "whole/summary.csv").read_text().replace(str(tmp_path / "whole"), "OUT")
+    whole_rows = (whole / "summary.csv").read_text().replace(str(whole), "OUT")
     assert whole_rows == (tmp_path / "killed/summary.csv").read_text().replace(str(tmp_path / "killed"), "OUT")
 
 

@@ -31,3 +31,15 @@ def test_fingerprint_changes_with_an_outside_file_and_an_upstream_stage(tmp_path
     prompts.write_text('{"id": 1}\n')
     os.utime(prompts, ns=(1, 1))
     assert a != fingerprint(stage, {"iter-1/prompts": "x"}, tmp_path / "run")
+
+
+def test_the_summary_is_written_once_per_round(tmp_path, tiny_llava_path, synth_pairs, monkeypatch):
+    from recipe_kit import few_prompts, tiny_recipe
+
+    from mmalign.recipe import runner
+
+    calls = []
+    monkeypatch.setattr(runner, "write_summary", lambda cfg, plan, out, upto: calls.append(upto))
+    cfg = tiny_recipe("iterative_dpo", str(tiny_llava_path), few_prompts(synth_pairs, tmp_path), str(tmp_path / "r"))
+    runner.run_recipe(cfg, log=lambda *_: None)
+    assert calls == [1, 2]
