@@ -82,6 +82,14 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     raise ConfigError(f"{key}: unsupported config type {tp}")
 
 
+def described(default: Any, help: str, **kw: Any) -> Any:
+    """A dataclass field with its default and its help text (metadata 'help', which the rendered reference
+    configs and error messages read); lists and dicts get a fresh copy per instance."""
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help}, **kw)
+    return dataclasses.field(default=default, metadata={"help": help}, **kw)
+
+
 def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
     """Build dataclass `cls` from `data`, refusing unknown keys and wrong types."""
     hints = typing.get_type_hints(cls)

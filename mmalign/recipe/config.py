@@ -11,16 +11,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from ..config import apply_overrides, from_dict, read_yaml
+from ..config import apply_overrides, described, from_dict, read_yaml
 from ..errors import ConfigError
 
 RecipeName = Literal["self_rewarding", "temporal_self_rewarding", "sppo", "curry_dpo", "iterative_dpo"]
 
 
-def _f(default, help: str):
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
-    return field(default=default, metadata={"help": help})
+_f = described  # short: every field below is one
 
 
 @dataclass

@@ -8,15 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from ..config import apply_overrides, from_dict, read_yaml
+from ..config import apply_overrides, described, from_dict, read_yaml
 
-
-def _f(default: Any, help: str, **kw):
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": help}, **kw)
-    return field(default=default, metadata={"help": help}, **kw)
+_f = described  # short: every field below is one
 
 
 @dataclass
