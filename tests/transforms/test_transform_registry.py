@@ -10,14 +10,15 @@ from mmalign.data.transforms import apply_transforms, available_transforms, fdpo
 
 
 def test_registered_names_and_options():
-    assert available_transforms() == ["curry_pairs", "fdpo_flip", "preference_strength", "reward_augment",
-                                      "score_gap_filter"]
+    assert available_transforms() == ["balance_answers", "curry_pairs", "fdpo_flip", "preference_strength",
+                                      "reward_augment", "score_gap_filter"]
+    assert transform_options("balance_answers") == {"kinds": "colour", "by_format": True}
     assert transform_options("score_gap_filter") == {"threshold": 2.0, "orient": True}
     assert transform_options("preference_strength") == {"flip_fraction": 0.2, "soft_labels": True}
 
 
 def test_unknown_name_lists_valid_transforms():
-    with pytest.raises(ValueError, match="valid transforms: curry_pairs, fdpo_flip, preference_strength"):
+    with pytest.raises(ValueError, match="valid transforms: balance_answers, curry_pairs, fdpo_flip, preference_strength"):
         apply_transforms([], [{"name": "shuffle"}])
     with pytest.raises(ValueError, match="needs a 'name'"):
         apply_transforms([], [{"threshold": 2}])

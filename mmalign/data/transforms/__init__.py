@@ -6,6 +6,7 @@
 Inputs are never modified and unknown fields are kept. See docs/objectives.md for the papers.
 """
 
+from .balance import balance_answers
 from .curriculum import curry_pairs, split_stages
 from .ensemble import preference_strength
 from .factuality import fdpo_flip
@@ -18,6 +19,7 @@ __all__ = [
     "GOAL_TEMPLATE",
     "apply_transforms",
     "available_transforms",
+    "balance_answers",
     "curry_pairs",
     "fdpo_flip",
     "preference_strength",
