@@ -21,13 +21,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seeds", type=int, default=1, help="independent repetitions (default 1)")
     parser.add_argument("--selector", choices=("attention", "random"), default="attention",
                         help="how rejections are chosen (random = the ablation baseline)")
+    parser.add_argument("--balance-answers", default="", metavar="KINDS",
+                        help="balance the pairs by answer word for these kinds before training, e.g. colour "
+                             "(docs/demo_findings.md, section 5; default off)")
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument("--quick", action="store_true", help="a few questions and steps (for tests)")
     parser.add_argument("--rebuild-base", action="store_true",
                         help="build the starting model from scratch (~27 min on 2 cores) instead of using "
                              "assets/demo/reader-llava")
     args = parser.parse_args(argv)
-    settings = replace(QUICK if args.quick else DemoSettings(), seeds=args.seeds, selector=args.selector)
+    settings = replace(QUICK if args.quick else DemoSettings(), seeds=args.seeds, selector=args.selector,
+                       balance_answers=args.balance_answers)
     out = Path(args.out)
     started = time.perf_counter()
     base = base_model(out, rebuild=args.rebuild_base, quick=args.quick)

@@ -45,6 +45,9 @@ class DemoSettings:
     # The tiny model answers in one or two words and is confident even when wrong: the rule dropped 605 of
     # the 702 hallucinated answers of 1,500 rows, so the demo turns it off (negative = off).
     min_ppl: float = -1.0
+    # Pairs balanced by answer word before training (docs/demo_findings.md, section 5): the kinds to balance,
+    # e.g. "colour"; empty = off.
+    balance_answers: str = ""
 
 
 QUICK = DemoSettings(questions=24, source_rows=24, replay=8, dpo_steps=2, dpo_batch=4, lora_r=4)
@@ -79,6 +82,8 @@ def dpo_config(base: Path, pairs: Path, out: Path, seed: int, s: DemoSettings) -
            "per_device_batch_size": s.dpo_batch, "max_steps": s.dpo_steps, "max_length": 512, "seed": seed,
            "lora": {"enabled": True, "r": s.lora_r, "alpha": 2 * s.lora_r, "dropout": 0.0},
            "on_bad_record": "skip", "overwrite": True}  # a rerun of the demo trains this step again
+    if s.balance_answers:
+        cfg["transforms"] = [{"name": "balance_answers", "kinds": s.balance_answers}]
     path = out.parent / "dpo.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
