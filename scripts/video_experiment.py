@@ -37,6 +37,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from video_results import loss_curve, results_markdown, sampler_summary, summary
+
 from mmalign.cli.main import run_command as run
 from mmalign.data.synth.scenes import COLOURS, SHAPES
 from mmalign.data.synth.video import DIRECTIONS, render_video, sample_video_scene, write_video
@@ -218,61 +220,6 @@ class KeepSampler:
         self.trainer.build_pair_sampler = self.original
 
 
-def sampler_summary(history: list[dict], floor: float) -> dict:
-    """How far the candidates were from the original clip and which perturbations were picked."""
-    import numpy as np
-
-    if not history:
-        return {}
-    dist = np.concatenate([h["distances"].reshape(-1) for h in history])
-    per_name: dict[str, list[float]] = {}
-    picked: dict[str, int] = {}
-    for h in history:
-        for row, names, pick in zip(h["distances"], h["names"], h["picked"]):
-            for d, n in zip(row, names):
-                per_name.setdefault(n, []).append(float(d))
-            picked[names[pick]] = picked.get(names[pick], 0) + 1
-    return {"candidates": int(dist.size), "below_floor": float((dist < floor).mean()),
-            "distance_median": float(np.median(dist)),
-            "distance_by_perturbation": {n: float(np.median(v)) for n, v in sorted(per_name.items())},
-            "picked": dict(sorted(picked.items()))}
-
-
-def loss_curve(run_dir: Path) -> list[dict]:
-    path = run_dir / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [{k: row[k] for k in ("step", "loss", "reward_accuracy") if k in row} for row in rows]
-
-
-# --------------------------------------------------------------------------------------- results
-
-def summary(metrics: dict) -> dict:
-    def pick(group):
-        return {k: round(group[k], 2) for k in ("accuracy", "paired_accuracy", "hallucination_rate", "yes_ratio")}
-
-    return {"overall": pick(metrics["overall"]),
-            "subsets": {s: pick(metrics["subsets"][s]) for s in VIDEO_SUBSETS if s in metrics["subsets"]}}
-
-
-def results_markdown(res: dict) -> str:
-    lines = ["| model | subset | accuracy | paired accuracy | hallucination rate | yes ratio |",
-             "|---|---|---:|---:|---:|---:|"]
-    for name, label in (("sft", "SFT (before)"), ("vdpo", "VDPO (after)"), ("pami_vdpo", "PaMi-VDPO (after)")):
-        s = res["models"][name]
-        for subset, group in [("all", s["overall"]), *s["subsets"].items()]:
-            lines.append(f"| {label} | {subset} | {group['accuracy']:.1f} | {group['paired_accuracy']:.1f} | "
-                         f"{group['hallucination_rate']:.1f} | {group['yes_ratio']:.1f} |")
-    d = res["paired_accuracy_change"]
-    change = ", ".join(f"{label} {d[m]['before']:.1f} -> {d[m]['after']:.1f} ({d[m]['after'] - d[m]['before']:+.1f})"
-                       for m, label in (("vdpo", "VDPO"), ("pami_vdpo", "PaMi-VDPO")))
-    suite = (f"Held-out suite: {res['suite']['questions']} questions on {res['suite']['clips']} clips "
-             f"(seed {SUITE_SEED}); wall time {res['wall_seconds'] / 60:.1f} min.")
-    lines += ["", f"Paired accuracy (mean over subsets), before -> after: {change}.", suite]
-    return "\n".join(lines) + "\n"
-
-
 # ------------------------------------------------------------------------------------------- main
 
 def _lap(times: dict[str, float], name: str, t0: float) -> None:
@@ -380,8 +327,8 @@ def experiment(out: Path, r: Recipe) -> dict:
         "machine": {"cpu_threads": torch.get_num_threads(), "cuda": torch.cuda.is_available()},
     }
     write_json_atomic(out / "results.json", res)
-    write_text_atomic(out / "results.md", results_markdown(res))
-    print("\n" + results_markdown(res), flush=True)
+    write_text_atomic(out / "results.md", results_markdown(res, SUITE_SEED))
+    print("\n" + results_markdown(res, SUITE_SEED), flush=True)
     return res
 
 
