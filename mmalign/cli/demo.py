@@ -8,6 +8,7 @@ with DPO + NLL and LoRA, evaluated again, and a report (table + chart) is writte
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--balance-answers", default="", metavar="KINDS",
                         help="balance the pairs by answer word for these kinds before training, e.g. colour "
                              "(docs/demo_findings.md, section 5; default off)")
+    parser.add_argument("--controls", action="store_true",
+                        help="also train, per seed, an NLL-only run on the same pairs and a run on pairs built "
+                             "with random selection (about 2.5 times the time; default off)")
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument("--quick", action="store_true", help="a few questions and steps (for tests)")
     parser.add_argument("--rebuild-base", action="store_true",
@@ -31,7 +35,11 @@ def main(argv: list[str]) -> int:
                              "assets/demo/reader-llava")
     args = parser.parse_args(argv)
     settings = replace(QUICK if args.quick else DemoSettings(), seeds=args.seeds, selector=args.selector,
-                       balance_answers=args.balance_answers)
+                       balance_answers=args.balance_answers, controls=args.controls)
+    if args.controls and args.selector == "random":
+        print("error: --controls already trains a random-selection arm; use it with --selector attention",
+              file=sys.stderr)
+        return 1
     out = Path(args.out)
     started = time.perf_counter()
     base = base_model(out, rebuild=args.rebuild_base, quick=args.quick)

@@ -48,6 +48,9 @@ class DemoSettings:
     # Pairs balanced by answer word before training (docs/demo_findings.md, section 5): the kinds to balance,
     # e.g. "colour"; empty = off.
     balance_answers: str = ""
+    # The controls of docs/demo_findings.md beside the method, same seeds, steps and balancing: an NLL-only run
+    # on the same pairs' chosen answers (no preference term) and a build with random rejection selection.
+    controls: bool = False
 
 
 QUICK = DemoSettings(questions=24, source_rows=24, replay=8, dpo_steps=2, dpo_batch=4, lora_r=4)
@@ -72,10 +75,25 @@ def evaluate(model: Path, out: Path, suites: Path, seed: int, s: DemoSettings) -
         eval_step(suite, model, out / suite, suites / suite, seed=seed, count=s.questions, batch_size=s.batch_size)
 
 
-def dpo_config(base: Path, pairs: Path, out: Path, seed: int, s: DemoSettings) -> Path:
+CONTROL_ARMS = ("nll_only", "random_selection")
+
+
+def preference_loss(s: DemoSettings) -> dict:
+    """DPO, plus MIA-DPO's NLL term on the chosen answers when its weight is set."""
     loss = {"name": "sigmoid", "beta": s.beta}
     if s.sft_weight:
         loss = {"name": "combo", "terms": [loss, {"name": "sft", "weight": s.sft_weight}]}
+    return loss
+
+
+def nll_only_loss(s: DemoSettings) -> dict:
+    """The control without a preference term: the chosen answers' NLL at the weight it has beside DPO (1 when
+    the method has none), so the two runs' NLL gradients are the same size."""
+    return {"name": "combo", "terms": [{"name": "sft", "weight": s.sft_weight or 1.0}]}
+
+
+def dpo_config(base: Path, pairs: Path, out: Path, seed: int, s: DemoSettings, loss: dict | None = None) -> Path:
+    loss = loss or preference_loss(s)
     cfg = {"model": str(base), "data": str(pairs / "pairs.jsonl"), "root": str(pairs), "output_dir": str(out),
            "extra_data": [str(pairs / "replay.jsonl")] if s.replay else [],
            "loss": loss, "learning_rate": s.learning_rate, "warmup_steps": 10,
@@ -101,4 +119,24 @@ def run_seed(base: Path, out: Path, seed: int, s: DemoSettings) -> Path:
              replay=s.replay, open_only=s.open_only, batch_size=s.batch_size)
     train_step(dpo_config(base, root / "pairs", root / "dpo", seed, s))
     evaluate(root / "dpo" / "final", root / "after", suites, held_out, s)
+    if s.controls:
+        run_controls(base, root, source, suites, held_out, seed, s)
     return root
+
+
+def arm_dir(seed_dir: Path, arm: str) -> Path:
+    """Where an arm's dpo/ and after/ live: the seed's folder for the method, controls/ARM for a control."""
+    return seed_dir if arm == "mia_dpo" else seed_dir / "controls" / arm
+
+
+def run_controls(base: Path, root: Path, source: Path, suites: Path, held_out: int, seed: int,
+                 s: DemoSettings) -> None:
+    """The two controls of one seed, on the seed's source rows and held-out questions."""
+    nll = arm_dir(root, "nll_only")
+    train_step(dpo_config(base, root / "pairs", nll / "dpo", seed, s, loss=nll_only_loss(s)))
+    evaluate(nll / "dpo" / "final", nll / "after", suites, held_out, s)
+    rnd = arm_dir(root, "random_selection")
+    mia_step(source, base, rnd / "pairs", seed=seed, formats=s.formats, selector="random",
+             min_ppl=s.min_ppl, replay=s.replay, open_only=s.open_only, batch_size=s.batch_size)
+    train_step(dpo_config(base, rnd / "pairs", rnd / "dpo", seed, s))
+    evaluate(rnd / "dpo" / "final", rnd / "after", suites, held_out, s)

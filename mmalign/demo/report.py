@@ -11,8 +11,12 @@ import json
 from pathlib import Path
 from statistics import mean
 
+from ..eval.mcnemar import mcnemar_exact
+from ..eval.predictions import read_predictions
+from ..eval.synth import answered_right, read_suite
 from ..io import write_json_atomic, write_text_atomic
 from ..pairs.mia import SKIPPED_BEFORE_ANSWERING
+from .pipeline import CONTROL_ARMS, arm_dir
 
 FORMATS = ("sequence", "collage", "inset")
 # build-data names its formats after the augmentations; the suites after what the model sees.
@@ -23,6 +27,39 @@ def _metrics(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+SUITES = ("synth-multi", "synth-pope")
+
+
+def _right(seed_dir: Path, answers: Path, suite: str) -> dict[str, bool]:
+    questions = read_suite(suite, seed_dir.parent / "suites" / seed_dir.name / suite)
+    predictions, _ = read_predictions(answers / suite / "predictions.jsonl")
+    return answered_right(suite, questions, predictions)
+
+
+def paired_tests(seed_dir: Path, after: Path) -> dict:
+    """McNemar's exact test per suite: the seed's before answers against the answers under `after`."""
+    return {suite: mcnemar_exact(_right(seed_dir, seed_dir / "before", suite), _right(seed_dir, after, suite))
+            for suite in SUITES}
+
+
+def _accuracies(folder: Path) -> dict:
+    pope = _metrics(folder / "synth-pope" / "metrics.json")
+    multi = _metrics(folder / "synth-multi" / "metrics.json")
+    return {"single_image_acc": pope["overall"]["accuracy"] / 100,
+            "multi_image_acc": multi["overall"]["accuracy"] / 100,
+            "multi_hallucination_rate": multi["overall"]["hallucination_rate"] / 100}
+
+
+def control_rows(seed_dir: Path) -> dict:
+    """Each control arm's after-accuracies and paired tests for one seed; arms not run are left out."""
+    rows = {}
+    for arm in CONTROL_ARMS:
+        after = arm_dir(seed_dir, arm) / "after"
+        if (after / "synth-multi" / "metrics.json").is_file():
+            rows[arm] = {"after": _accuracies(after), "mcnemar": paired_tests(seed_dir, after)}
+    return rows
+
+
 def seed_row(seed_dir: Path) -> dict:
     row: dict = {"seed": seed_dir.name}
     for when in ("before", "after"):
@@ -31,6 +68,7 @@ def seed_row(seed_dir: Path) -> dict:
         row[when] = {
             "single_image_acc": pope["overall"]["accuracy"] / 100,
             "multi_image_acc": multi["overall"]["accuracy"] / 100,
+            "multi_hallucination_rate": multi["overall"]["hallucination_rate"] / 100,
             "hallucination_rate": {f: multi["subsets"][f]["hallucination_rate"] / 100 for f in FORMATS
                                    if f in multi["subsets"]},
             "multi_image_acc_per_format": {f: multi["subsets"][f]["accuracy"] / 100 for f in FORMATS
@@ -41,6 +79,8 @@ def seed_row(seed_dir: Path) -> dict:
     row["processed"] = summary["processed"]
     row["dropped"] = summary["dropped"]
     row["replay"] = summary.get("replay", 0)
+    row["mcnemar"] = paired_tests(seed_dir, seed_dir / "after")
+    row["controls"] = control_rows(seed_dir)
     return row
 
 
@@ -52,8 +92,12 @@ def build_report(seed_dirs: list[Path], selector: str) -> dict:
         return round(mean(vals), 4)
 
     report = {"selector": selector, "seeds": len(rows)}
-    for key in ("single_image_acc", "multi_image_acc"):
+    for key in ("single_image_acc", "multi_image_acc", "multi_hallucination_rate"):
         report[key] = {"before": avg("before", key), "after": avg("after", key)}
+    report["controls"] = {
+        arm: {key: round(mean(r["controls"][arm]["after"][key] for r in rows), 4)
+              for key in ("single_image_acc", "multi_image_acc", "multi_hallucination_rate")}
+        for arm in CONTROL_ARMS if all(arm in r["controls"] for r in rows)}
     report["hallucination_rate"] = {f: {"before": avg("before", "hallucination_rate", f),
                                         "after": avg("after", "hallucination_rate", f)} for f in FORMATS}
     report["multi_image_acc_per_format"] = {f: {"before": avg("before", "multi_image_acc_per_format", f),
@@ -85,6 +129,8 @@ def markdown(report: dict) -> str:
     for fmt in FORMATS:
         b, a = report["multi_image_acc_per_format"][fmt]["before"], report["multi_image_acc_per_format"][fmt]["after"]
         lines.append(f"| accuracy, {fmt} | {pct(b)} | {pct(a)} | {100 * (a - b):+.1f} |")
+    b, a = report["multi_hallucination_rate"]["before"], report["multi_hallucination_rate"]["after"]
+    lines.append(f"| hallucination rate, synth-multi | {pct(b)} | {pct(a)} | {100 * (a - b):+.1f} |")
     for fmt in FORMATS:
         b, a = report["hallucination_rate"][fmt]["before"], report["hallucination_rate"][fmt]["after"]
         lines.append(f"| hallucination rate, {fmt} | {pct(b)} | {pct(a)} | {100 * (a - b):+.1f} |")
@@ -93,8 +139,45 @@ def markdown(report: dict) -> str:
     skipped = ", ".join(f"{k} {v:g}" for k, v in report["skipped_before_answering"].items()) or "none"
     counts = (f"Pairs built per seed: {pairs}. Dropped by the selector per seed: {drops}. Rows skipped before "
               f"the model answered: {skipped}. Single-image replay rows: {report['replay_rows']:g}.")
-    lines += ["", counts]
+    lines += ["", counts, "", *seed_table(report), *controls_table(report)]
     return "\n".join(lines) + "\n"
+
+
+def _test(m: dict) -> str:
+    return f"+{m['improved']} / -{m['worsened']}, p = {m['p_value']:.2g}"
+
+
+def seed_table(report: dict) -> list[str]:
+    """Per seed: multi-image before -> after, and McNemar's exact test per suite (questions turned right /
+    turned wrong, two-sided p)."""
+    lines = ["| seed | multi-image before → after | McNemar, synth-multi | single-image before → after | "
+             "McNemar, synth-pope |", "|---|---|---|---|---|"]
+    for r in report["per_seed"]:
+        b, a = r["before"], r["after"]
+        lines.append(f"| {r['seed']} | {100 * b['multi_image_acc']:.2f} → {100 * a['multi_image_acc']:.2f} | "
+                     f"{_test(r['mcnemar']['synth-multi'])} | {100 * b['single_image_acc']:.2f} → "
+                     f"{100 * a['single_image_acc']:.2f} | {_test(r['mcnemar']['synth-pope'])} |")
+    return lines
+
+
+def controls_table(report: dict) -> list[str]:
+    """The method against its controls, after training (mean of seeds, and the multi-image change per seed)."""
+    if not report["controls"]:
+        return []
+    arms = {"mia_dpo": {k: report[k]["after"] for k in ("single_image_acc", "multi_image_acc",
+                                                          "multi_hallucination_rate")}, **report["controls"]}
+    before = report["multi_image_acc"]["before"]
+    lines = ["", "Controls, same seeds, steps and pairs' source (after training; the change is multi-image):", "",
+             "| arm | single-image | multi-image | change | change per seed | hallucination rate, synth-multi |",
+             "|---|---|---|---|---|---|"]
+    for arm, acc in arms.items():
+        per_seed = [(r["after"] if arm == "mia_dpo" else r["controls"][arm]["after"])["multi_image_acc"]
+                    - r["before"]["multi_image_acc"] for r in report["per_seed"]]
+        lines.append(f"| {arm} | {100 * acc['single_image_acc']:.1f} | {100 * acc['multi_image_acc']:.1f} | "
+                     f"{100 * (acc['multi_image_acc'] - before):+.1f} | "
+                     f"{' / '.join(f'{100 * d:+.1f}' for d in per_seed)} | "
+                     f"{100 * acc['multi_hallucination_rate']:.1f} |")
+    return lines
 
 
 def chart(report: dict) -> bytes:

@@ -158,3 +158,16 @@ def score_video(questions: list[Question], predictions: dict[str, str]) -> dict:
     return {"benchmark": "synth-video", "scoring": "POPE yes/no rule; paired accuracy as VideoHallucer",
             "overall": overall, "overall_is": "pooled over questions; paired_accuracy = mean over subsets",
             "subsets": subsets}
+
+
+# ------------------------------------------------------------------------------- per-question right/wrong
+
+def answered_right(name: str, questions: list[Question], predictions: dict[str, str]) -> dict[str, bool]:
+    """id -> whether the answer is right, by the suite's own rule (POPE's parser for synth-pope, the first
+    answer word for synth-multi); what a paired test such as McNemar's compares between two models."""
+    answers = answers_for(questions, predictions)
+    if name == "synth-pope":
+        return {q.id: parse_answer(a) == q.truth["label"] for q, a in zip(questions, answers)}
+    if name == "synth-multi":
+        return {q.id: parse_multi(a, q.truth["kind"]) == q.truth["answer"] for q, a in zip(questions, answers)}
+    raise ValueError(f"answered_right: no per-question rule for {name!r} (synth-pope, synth-multi)")

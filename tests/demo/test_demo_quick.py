@@ -8,9 +8,18 @@ import yaml
 from mmalign.cli.main import main as cli
 
 
+def _right(folder, suite, questions):
+    from mmalign.eval.predictions import read_predictions
+    from mmalign.eval.synth import answered_right
+
+    return answered_right(suite, questions, read_predictions(folder / suite / "predictions.jsonl")[0])
+
+
 def test_quick_demo_writes_report(tmp_path, capsys):
+    from mmalign.eval.synth import read_suite
+
     out = tmp_path / "demo"
-    assert cli(["demo", "--quick", "--out", str(out)]) == 0
+    assert cli(["demo", "--quick", "--controls", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     for key in ("single_image_acc", "multi_image_acc"):
         assert set(report[key]) == {"before", "after"}
@@ -39,6 +48,26 @@ def test_quick_demo_writes_report(tmp_path, capsys):
     assert all(p["chosen"][0]["content"][0]["text"].lower() not in ("yes.", "no.") for p in pairs)
     assert report["skipped_before_answering"].get("yes_no_answer", 0) > 0
     assert "yes_no_answer" not in report["dropped_by_selector"]
+    # McNemar per seed and suite counts the questions that turned right and turned wrong.
+    for suite in ("synth-multi", "synth-pope"):
+        questions = read_suite(suite, out / "suites" / "seed-0" / suite)
+        before, after = _right(out / "seed-0" / "before", suite, questions), _right(out / "seed-0" / "after", suite, questions)
+        test = seed["mcnemar"][suite]
+        assert test["improved"] == sum(after[q] and not before[q] for q in before)
+        assert test["worsened"] == sum(before[q] and not after[q] for q in before)
+        assert test["n"] == len(questions) and 0.0 < test["p_value"] <= 1.0
+    # The controls: NLL only on the same pairs (no preference term), and pairs built with random selection.
+    controls = out / "seed-0" / "controls"
+    nll = yaml.safe_load((controls / "nll_only" / "dpo.yaml").read_text())
+    assert nll["data"] == dpo["data"] and [t["name"] for t in nll["loss"]["terms"]] == ["sft"]
+    assert (controls / "nll_only" / "dpo" / "final" / "adapter_config.json").is_file()
+    rnd = yaml.safe_load((controls / "random_selection" / "dpo.yaml").read_text())
+    assert rnd["data"] == str(controls / "random_selection" / "pairs" / "pairs.jsonl") and rnd["loss"] == dpo["loss"]
+    for arm in ("nll_only", "random_selection"):
+        multi = json.loads((controls / arm / "after" / "synth-multi" / "metrics.json").read_text())
+        assert report["controls"][arm]["multi_image_acc"] == round(multi["overall"]["accuracy"] / 100, 4)
+        assert set(seed["controls"][arm]["mcnemar"]) == {"synth-multi", "synth-pope"}
+    assert "| nll_only |" in printed and "| random_selection |" in printed and "McNemar, synth-multi" in printed
 
 
 def test_rebuild_base_builds_the_reader_base_under_out(tmp_path, monkeypatch):
@@ -121,3 +150,10 @@ def test_on_a_terminal_the_demo_draws_its_bars(tmp_path, monkeypatch, capsys):
     steps.train_step(config)
     assert seen["progress"] is False and f"$ mmalign train {config} progress=false" in capsys.readouterr().out
     assert train_config.load_train_config(config, []).progress is True  # the config itself is left as written
+
+
+def test_controls_with_random_selection_is_refused(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert cli(["demo", "--quick", "--controls", "--selector", "random", "--out", str(out)]) == 1
+    assert "already trains a random-selection arm" in capsys.readouterr().err
+    assert not out.exists()
