@@ -6,7 +6,6 @@ Accuracies in report.json are fractions in [0, 1]; the suites' metrics.json hold
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from statistics import mean
@@ -17,8 +16,8 @@ from ..eval.synth import answered_right, read_suite
 from ..io import write_json_atomic, write_text_atomic
 from ..pairs.mia import SKIPPED_BEFORE_ANSWERING
 from .pipeline import CONTROL_ARMS, arm_dir
+from .report_chart import FORMATS, chart
 
-FORMATS = ("sequence", "collage", "inset")
 # build-data names its formats after the augmentations; the suites after what the model sees.
 BUILD_FORMATS = {"sequence": "sequence", "grid_collage": "collage", "pic_in_pic": "inset"}
 
@@ -178,33 +177,6 @@ def controls_table(report: dict) -> list[str]:
                      f"{' / '.join(f'{100 * d:+.1f}' for d in per_seed)} | "
                      f"{100 * acc['multi_hallucination_rate']:.1f} |")
     return lines
-
-
-def chart(report: dict) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = ["single-image\naccuracy", "multi-image\naccuracy"] + [f"halluc.\n{f}" for f in FORMATS]
-    before = [report["single_image_acc"]["before"], report["multi_image_acc"]["before"]] + [
-        report["hallucination_rate"][f]["before"] for f in FORMATS]
-    after = [report["single_image_acc"]["after"], report["multi_image_acc"]["after"]] + [
-        report["hallucination_rate"][f]["after"] for f in FORMATS]
-    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=110)
-    x = range(len(labels))
-    ax.bar([i - 0.2 for i in x], [100 * v for v in before], width=0.4, label="before (SFT)", color="#9aa5b1")
-    ax.bar([i + 0.2 for i in x], [100 * v for v in after], width=0.4, label="after (MIA-DPO)", color="#2f6fb0")
-    ax.set_xticks(list(x), labels)
-    ax.set_ylabel("%")
-    ax.set_ylim(0, 100)
-    ax.set_title(f"MIA-DPO in miniature ({report['seeds']} seed(s), {report['selector']} selection)")
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def write_report(seed_dirs: list[Path], out: Path, selector: str) -> str:
