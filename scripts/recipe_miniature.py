@@ -10,11 +10,13 @@ The starting model (built once under OUT/start/, reused when present):
   2. a short SFT (`mmalign train`, loss sft) on a mix of describe records (the task, too briefly to master it)
      and judge records (Self-Rewarding's EFT data): the additive 5-point prompt about one image pair and an
      answer, answered with a justification and a score built from the oracle (see `judge_target`).
-Then, per seed, three `mmalign recipe` runs from that start, 3 rounds each: self_rewarding and
-temporal_self_rewarding with the model judging itself (`pointwise:model={policy}`), and sppo judged by the
-graded oracle. Every round's model answers held-out prompts (`mmalign generate`), graded by the oracle:
-its mean score, and its win rate against the starting model's answers (same prompts, same sample index,
-ties count half). OUT/miniature.csv and OUT/miniature.png hold the results (copied to docs/recipes/).
+SPPO, judged by the oracle, needs no judge records and a start with room to improve: its own start (OUT/
+start-sppo/) is the same build with describe records only and fewer steps (`sppo_start_steps`).
+Then, per seed, three `mmalign recipe` runs, 3 rounds each: self_rewarding and temporal_self_rewarding from
+the judge's start with the model judging itself (`pointwise:model={policy}`), and sppo from its own start
+judged by the graded oracle. Every round's model answers held-out prompts (`mmalign generate`; SPPO: more of
+them), graded by the oracle: its mean score, and its win rate against its starting model's answers (same
+prompts, same sample index, ties count half). OUT/miniature.csv and OUT/miniature.png hold the results (copied to docs/recipes/).
 One thread (OMP_NUM_THREADS=1), one process.
 """
 
@@ -26,7 +28,7 @@ import os
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # the machine is shared (set before torch is imported)
@@ -34,8 +36,10 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # the machine is shared (se
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))  # the reporting helpers beside this file, also when a test imports it
 
 import yaml
+from recipe_miniature_report import RECIPES, chart, mean, num, read_csv, rounds_of, write_csv
 
 from mmalign.cli.main import run_command as run
 from mmalign.data.synth.scenes import COLOURS, SHAPES, Scene, draw_scene, sample_scene
@@ -44,7 +48,6 @@ from mmalign.judge.graded import attributes, graded_score
 
 READER = REPO / "assets" / "demo" / "reader-llava"
 QUESTION = "Describe the images."
-RECIPES = ("self_rewarding", "temporal_self_rewarding", "sppo")
 JUDGE_PROMPT = (REPO / "mmalign" / "judge" / "prompts" / "self_rewarding_5point.txt").read_text()
 
 
@@ -56,8 +59,9 @@ class Settings:
     sft_steps: int = 400
     sft_lr: float = 1e-3
     judge_check: int = 48  # held-out prompts x 4 start answers: the judge's agreement with the oracle
-    loop_prompts: int = 48  # prompts per round (SPPO: a fresh slice of this many each round)
+    loop_prompts: int = 48  # prompts per round of Self-Rewarding and Temporal SR (the same each round)
     heldout: int = 64
+    sppo_heldout: int = 256  # SPPO's held-out prompts (the first 64 are the others'): a win rate to +-0.01
     n: int = 4
     iterations: int = 3
     dpo_steps: int = 16
@@ -65,11 +69,18 @@ class Settings:
     batch: int = 16
     sr_judge: str = ""  # empty: the model judges itself; --quick: a noisy oracle, as its judge is untrained
     temperature: float = 0.7  # loop sampling (Self-Rewarding, SPPO); --quick: hotter, so answers differ
+    # SPPO's arm has its own start: the judge's start scores 3.43 of 4, too near the ceiling for SPPO to raise
+    # its win rate each round (docs/recipe_miniature.md); SPPO needs no judge records, only a short describe SFT.
+    sppo_start_steps: int = 60  # describe-only SFT steps of SPPO's start (about 2.2 of 4 sampled)
+    sppo_prompts: int = 192  # a fresh slice of this many prompts each round (48 gave ~35 pairs: too noisy)
+    sppo_steps: int = 32
+    sppo_lr: float = 3e-4  # 5e-5 and 1e-4 moved the policy too little per round to beat the evaluation's noise
+    sppo_beta: float = 0.1  # eta 10: targets of +-5 nats; SPPO's 0.001 targets hundreds of nats on 8-token answers
 
 
 QUICK = Settings(sr_judge="graded:noise=1", temperature=3.0, sft_describe=32, sft_judge=32, sft_steps=2,
-                 judge_check=4, loop_prompts=6, heldout=4, n=3,
-                 iterations=1, dpo_steps=1, batch=4)
+                 judge_check=4, loop_prompts=6, heldout=4, n=3, iterations=1, dpo_steps=1, batch=4,
+                 sppo_start_steps=2, sppo_prompts=6, sppo_steps=1, sppo_heldout=6)
 
 
 # ------------------------------------------------------------------------------------------ the task
@@ -176,10 +187,11 @@ def extend_tokenizer(src: Path, dst: Path, words: list[str]) -> Path:
     return dst
 
 
-def build_start(out: Path, s: Settings) -> Path:
-    """The starting model (module docstring), cached: a finished build with the same settings is reused."""
+def build_start(out: Path, s: Settings, name: str = "start") -> Path:
+    """The starting model (module docstring) in OUT/name, cached: a finished build with the same settings is
+    reused."""
     keys = ("objects", "sft_describe", "sft_judge", "sft_steps", "sft_lr", "batch")
-    folder, stamp = out / "start", {"settings": {k: getattr(s, k) for k in keys}, "reader": str(READER)}
+    folder, stamp = out / name, {"settings": {k: getattr(s, k) for k in keys}, "reader": str(READER)}
     done = folder / "built.json"
     if done.is_file() and json.loads(done.read_text()) == stamp:
         return folder / "sft" / "final"
@@ -222,11 +234,6 @@ def win_rate(model: dict[str, list[int]], start: dict[str, list[int]]) -> float:
     return round(sum(votes) / len(votes), 4)
 
 
-def mean(values) -> float:
-    values = list(values)
-    return round(sum(values) / len(values), 4) if values else float("nan")
-
-
 def judge_check(start: str, out: Path, s: Settings) -> dict:
     """The start model as a judge before any loop: its 5-point scores of its own sampled answers against the
     oracle's (1 + attributes right, the score the EFT data taught)."""
@@ -259,109 +266,59 @@ def judge_check(start: str, out: Path, s: Settings) -> dict:
 
 def recipe_config(recipe: str, start: str, data: Path, out: Path, seed: int, s: Settings) -> Path:
     sppo = recipe == "sppo"
+    train = {"max_steps": s.sppo_steps if sppo else s.dpo_steps, "per_device_batch_size": s.batch,
+             "learning_rate": s.sppo_lr if sppo else s.dpo_lr, "warmup_steps": 0, "progress": False,
+             "freeze_vision_tower": True}
     cfg = {"recipe": recipe, "model": start, "prompts": str(data), "output_dir": str(out / recipe),
            "iterations": s.iterations, "seed": seed, "device": "cpu",
-           "prompts_per_iteration": s.loop_prompts if sppo else 0,
+           "prompts_per_iteration": s.sppo_prompts if sppo else 0,
            "sample": {"n": s.n, "max_new_tokens": 16, "temperature": s.temperature},
            # SPPO's preference model is an outside judge (the paper: PairRM); here the graded oracle.
            "judges": ["graded"] if sppo else [s.sr_judge or self_judge("{policy}")],
-           "train": {"max_steps": s.dpo_steps, "per_device_batch_size": s.batch, "learning_rate": s.dpo_lr,
-                     "warmup_steps": 0, "progress": False, "freeze_vision_tower": True}}
+           "train": {**train, "loss": {"name": "sppo", "beta": s.sppo_beta}} if sppo else train}
     path = out / f"{recipe}.yaml"
     write_text_atomic(path, yaml.safe_dump(cfg, sort_keys=False))
     return path
 
 
-def run_seed(seed: int, start: str, start_scores: dict, heldout: Path, out: Path, s: Settings) -> list[dict]:
-    """The three recipes from the start for one seed; a row per (recipe, iteration)."""
+def run_seed(seed: int, starts: dict[str, tuple], out: Path, s: Settings) -> list[dict]:
+    """The three recipes for one seed, each from its start (`starts`: recipe -> model, held-out prompts, the
+    start's scores on them); a row per (recipe, iteration)."""
     folder = out / f"seed-{seed}"
-    # SPPO takes a fresh slice each round; Self-Rewarding and Temporal SR the first slice every round.
-    data = write_prompts(folder / "data", "loop", seed=1000 + seed, count=s.loop_prompts * s.iterations,
-                         objects=s.objects)
+    # SPPO takes a fresh slice each round; Self-Rewarding and Temporal SR the first slice every round (the
+    # first records do not depend on the count, so a larger SPPO slice leaves their prompts unchanged).
+    data = write_prompts(folder / "data", "loop", seed=1000 + seed,
+                         count=max(s.loop_prompts, s.sppo_prompts) * s.iterations, objects=s.objects)
     rows = []
     for recipe in RECIPES:
+        began, (start, heldout, start_scores) = time.monotonic(), starts[recipe]
         prompts = folder / "data" / "loop.jsonl"
         if recipe != "sppo":  # Self-Rewarding and Temporal SR: the same prompts every round
             write_jsonl_atomic(folder / "data" / "loop-fixed.jsonl", data[:s.loop_prompts])
             prompts = folder / "data" / "loop-fixed.jsonl"
         run(["recipe", str(recipe_config(recipe, start, prompts, folder, seed, s))])
-        summary = {int(r["iteration"]): r for r in _csv(folder / recipe / "summary.csv")}
+        summary = {int(r["iteration"]): r for r in read_csv(folder / recipe / "summary.csv")}
         for t in range(1, s.iterations + 1):
             model = str(folder / recipe / f"iter-{t}" / "train" / "final")
             scores = oracle_scores(answers(model, heldout, folder / recipe / f"heldout-{t}", s.n, 7))
             rnd = summary[t]
             rows.append({"seed": seed, "recipe": recipe, "iteration": t, "pairs": int(rnd["pairs"]),
-                         "judge_gap": _num(rnd["judge_gap"]),
+                         "judge_gap": num(rnd["judge_gap"]),
                          "policy_samples_graded": mean(graded_score(c["text"], r["reference"])
                                                        for r in read_jsonl(folder / recipe / f"iter-{t}" /
                                                                            "generate" / "candidates.jsonl")
                                                        for c in r["candidates"]),
                          "heldout_graded": mean(v for vs in scores.values() for v in vs),
-                         "win_rate_vs_start": win_rate(scores, start_scores)})
+                         "win_rate_vs_start": win_rate(scores, start_scores),
+                         "seconds": round(time.monotonic() - began, 1) if t == s.iterations else None})
     return rows
 
 
-def _csv(path: Path) -> list[dict]:
-    import csv
-
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _num(text: str):
-    return float(text) if text not in ("", None) else None
-
-
-# ------------------------------------------------------------------------------------------ reporting
-
-def chart(rows: list[dict], start_graded: float, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = [("judge_gap", "chosen - rejected, self-judge (1-5)", RECIPES[:2]),
-              ("heldout_graded", "held-out oracle score (0-4) after round", RECIPES),
-              ("win_rate_vs_start", "oracle win rate vs start (ties 1/2)", RECIPES)]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, (key, label, recipes) in zip(axes, panels):
-        for recipe in recipes:
-            seeds = sorted({r["seed"] for r in rows})
-            for k, seed in enumerate(seeds):  # one thin line per seed, the mean bold
-                pts = [(r["iteration"], r[key]) for r in rows if r["recipe"] == recipe and r["seed"] == seed
-                       and r[key] is not None]
-                ax.plot(*zip(*pts), color=f"C{RECIPES.index(recipe)}", alpha=0.3, lw=1) if pts else None
-            its = sorted({r["iteration"] for r in rows})
-            means = [mean(r[key] for r in rows if r["recipe"] == recipe and r["iteration"] == t
-                          and r[key] is not None) for t in its]
-            ax.plot(its, means, color=f"C{RECIPES.index(recipe)}", marker="o", lw=2, label=recipe)
-        if key == "heldout_graded":
-            ax.axhline(start_graded, color="grey", ls="--", lw=1, label="start")
-        if key == "win_rate_vs_start":
-            ax.axhline(0.5, color="grey", ls="--", lw=1)
-        ax.set_title(label, fontsize=9)
-        ax.set_xlabel("round")
-        ax.legend(fontsize=7)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
-def write_csv(rows: list[dict], path: Path) -> None:
-    import csv
-    import io
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows([{k: "" if v is None else v for k, v in r.items()} for r in rows])
-    write_text_atomic(path, buf.getvalue())
-
+# ------------------------------------------------------------------------------------------ main
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", required=True, help="working folder (start model, runs, results)")
+    parser.add_argument("--out", required=True, help="working folder (start models, runs, results)")
     parser.add_argument("--seeds", type=int, nargs="+", help="loop seeds (default 0 1 2; --quick: 0)")
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run with tiny settings")
     args = parser.parse_args()
@@ -369,23 +326,35 @@ def main() -> int:
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     start = str(build_start(out, s))
     built = time.monotonic()
+    sppo_start = str(build_start(out, replace(s, sft_judge=0, sft_steps=s.sppo_start_steps), "start-sppo"))
+    sppo_built = time.monotonic()
     check = judge_check(start, out, s)
-    write_prompts(out / "heldout", "heldout", seed=200, count=s.heldout, objects=s.objects)
-    heldout = out / "heldout" / "heldout.jsonl"
-    start_scores = oracle_scores(answers(start, heldout, out / "heldout" / "start", s.n, 7))
-    start_graded = mean(v for vs in start_scores.values() for v in vs)
+    # one draw (ids heldout-i, the first s.heldout as before); SPPO's file holds all of it
+    held = write_prompts(out / "heldout", "heldout", seed=200, count=max(s.heldout, s.sppo_heldout),
+                         objects=s.objects)
+    write_jsonl_atomic(out / "heldout" / "heldout-sppo.jsonl", held)
+    write_jsonl_atomic(out / "heldout" / "heldout.jsonl", held[:s.heldout])
+    starts, graded = {}, {}
+    for recipe in RECIPES:  # the start's answers to the held-out prompts: what each round is compared with
+        model, name = (sppo_start, "start-sppo") if recipe == "sppo" else (start, "start")
+        heldout = out / "heldout" / ("heldout-sppo.jsonl" if recipe == "sppo" else "heldout.jsonl")
+        starts[recipe] = (model, heldout, oracle_scores(answers(model, heldout, out / "heldout" / name, s.n, 7)))
+        graded[recipe] = mean(v for vs in starts[recipe][2].values() for v in vs)
     rows = [{"seed": seed, "recipe": recipe, "iteration": 0, "pairs": None, "judge_gap": None,
-             "policy_samples_graded": None, "heldout_graded": start_graded, "win_rate_vs_start": 0.5}
-            for seed in args.seeds for recipe in RECIPES]
+             "policy_samples_graded": None, "heldout_graded": graded[recipe], "win_rate_vs_start": 0.5,
+             "seconds": None} for seed in args.seeds for recipe in RECIPES]
     for seed in args.seeds:
-        rows += run_seed(seed, start, start_scores, heldout, out, s)
+        rows += run_seed(seed, starts, out, s)
     rows.sort(key=lambda r: (r["recipe"], r["seed"], r["iteration"]))
     write_csv(rows, out / "miniature.csv")
-    chart(rows, start_graded, out / "miniature.png",
-          f"recipe miniature: {len(args.seeds)} seeds, describe 2 images, tiny LLaVA judging itself (SR, TSR)")
+    chart(rows, {"start (SR, TSR)": graded["self_rewarding"], "start (SPPO)": graded["sppo"]},
+          out / "miniature.png", f"recipe miniature: {len(args.seeds)} seeds, describe 2 images; SR and TSR: "
+          "tiny LLaVA judging itself; SPPO: graded oracle, its own weaker start")
     results = {"settings": asdict(s), "seeds": args.seeds, "start_build_s": round(built - began, 1),
-               "total_s": round(time.monotonic() - began, 1), "judge_check": check,
-               "start_heldout_graded": start_graded, "rows": rows}
+               "sppo_start_build_s": round(sppo_built - built, 1), "total_s": round(time.monotonic() - began, 1),
+               "judge_check": check, "start_heldout_graded": graded["self_rewarding"],
+               "sppo_start_heldout_graded": graded["sppo"], "sppo_win_rate": rounds_of(rows, "sppo"),
+               "sppo_heldout_graded": rounds_of(rows, "sppo", "heldout_graded"), "rows": rows}
     write_json_atomic(out / "results.json", results)
     print(json.dumps({k: v for k, v in results.items() if k != "rows"}, indent=1))
     return 0

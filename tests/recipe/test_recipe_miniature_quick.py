@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import yaml
-
 from helpers import load_script, run_quick_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "recipe_miniature.py"
