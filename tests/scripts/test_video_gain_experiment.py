@@ -69,3 +69,13 @@ def test_quick_experiment_has_every_arm_and_seed(tmp_path):
     assert set(res["goal"]) >= {"gain", "worst_subset_change", "met"}
     assert "| PaMi-VDPO | " + seeds[0] + " |" in (out / "results.md").read_text()
     assert (out / "results.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_set_overrides_parse_as_the_field_types():
+    mod = load_script("video_gain_experiment")
+    r = mod.with_settings(mod.Recipe(), ["dpo_lr=1e-3", "seeds=0,2", "arms=pami_vdpo", "dpo_steps=10"])
+    assert (r.dpo_lr, r.seeds, r.arms, r.dpo_steps) == (1e-3, (0, 2), ("pami_vdpo",), 10)
+    with pytest.raises(MMAlignError, match="KEY=VALUE"):
+        mod.with_settings(mod.Recipe(), ["no_such_field=1"])
+    with pytest.raises(MMAlignError, match="dpo_steps"):
+        mod.with_settings(mod.Recipe(), ["dpo_steps=ten"])
