@@ -33,17 +33,21 @@ import json
 import random
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from recipe_settings import with_settings
+
+from mmalign.cli.main import run_command as run
 from mmalign.data.synth.patch_text import text_record
 from mmalign.data.synth.questions import answer_text
 from mmalign.data.synth.suites import write_multi_suite
-from mmalign.cli.main import run_command as run
 from mmalign.demo.reader_base import QUICK_READER, ReaderRecipe, build_reader_base
 from mmalign.demo.stages import train_stage as train
+from mmalign.errors import MMAlignError
 from mmalign.eval.predictions import read_predictions
 from mmalign.eval.synth import parse_multi, read_suite
 from mmalign.io import read_jsonl, write_json_atomic, write_jsonl_atomic, write_text_atomic
@@ -77,18 +81,11 @@ QUICK = Recipe(multi_rows=12, multi_steps=2, source_rows=12, dpo_steps=2, dpo_ba
 
 
 def overridden(recipe: Recipe, settings: list[str]) -> Recipe:
-    """`recipe` with FIELD=VALUE settings applied (values parsed as the field's type)."""
-    types = {f.name: type(getattr(recipe, f.name)) for f in fields(recipe)}
-    changes = {}
-    for item in settings:
-        name, sep, value = item.partition("=")
-        if not sep or name not in types:
-            raise SystemExit(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {', '.join(types)}")
-        try:
-            changes[name] = types[name](value)
-        except ValueError:
-            raise SystemExit(f"--set {item!r}: {value!r} is not a valid {types[name].__name__}") from None
-    return replace(recipe, **changes)
+    """`recipe` with FIELD=VALUE settings applied (values parsed as the field's type); a bad one exits."""
+    try:
+        return with_settings(recipe, settings)
+    except MMAlignError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def outcome(answer: str, truth: dict) -> str:

@@ -40,6 +40,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from recipe_settings import with_settings
 from video_experiment import (
     FRAMES,
     PAIR_SEED,
@@ -105,25 +106,6 @@ class Recipe:
 DEV_SEED = 999  # a development suite for choosing settings (--dev), so the held-out one (seed 1000) is not tuned on
 QUICK = Recipe(vision_steps=2, vision_batch=4, sft_clips=4, sft_steps=2, sft_batch=4, pair_clips=4, dpo_steps=2,
                dpo_batch=2, suite_questions=12, answer_batch=12, seeds=(0, 1))
-
-
-def with_settings(r: Recipe, settings: list[str]) -> Recipe:
-    """Recipe with `key=value` overrides (--set), each value parsed as its field's type; tuples take commas."""
-    changes = {}
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep or key not in r.__dataclass_fields__:
-            raise MMAlignError(f"--set {item!r}: expected KEY=VALUE with KEY one of {', '.join(r.__dataclass_fields__)}")
-        current = getattr(r, key)
-        try:
-            if isinstance(current, tuple):
-                kind = type(current[0]) if current else str
-                changes[key] = tuple(kind(v) for v in value.split(",") if v)
-            else:
-                changes[key] = type(current)(value)
-        except ValueError as exc:
-            raise MMAlignError(f"--set {item!r}: {exc}") from exc
-    return replace(r, **changes)
 
 
 def question_kind(prompt: str) -> str:

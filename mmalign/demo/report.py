@@ -27,18 +27,24 @@ def _metrics(path: Path) -> dict:
 
 
 SUITES = ("synth-multi", "synth-pope")
+# What every arm reports after training (fractions); the method's rows add the per-format numbers.
+ARM_KEYS = ("single_image_acc", "multi_image_acc", "multi_hallucination_rate")
 
 
-def _right(seed_dir: Path, answers: Path, suite: str) -> dict[str, bool]:
-    questions = read_suite(suite, seed_dir.parent / "suites" / seed_dir.name / suite)
-    predictions, _ = read_predictions(answers / suite / "predictions.jsonl")
-    return answered_right(suite, questions, predictions)
+def _right(seed_dir: Path, answers: Path) -> dict[str, dict[str, bool]]:
+    """Per suite, id -> answered right, for the answers under `answers` to the seed's held-out questions."""
+    right = {}
+    for suite in SUITES:
+        questions = read_suite(suite, seed_dir.parent / "suites" / seed_dir.name / suite)
+        predictions, _ = read_predictions(answers / suite / "predictions.jsonl")
+        right[suite] = answered_right(suite, questions, predictions)
+    return right
 
 
-def paired_tests(seed_dir: Path, after: Path) -> dict:
-    """McNemar's exact test per suite: the seed's before answers against the answers under `after`."""
-    return {suite: mcnemar_exact(_right(seed_dir, seed_dir / "before", suite), _right(seed_dir, after, suite))
-            for suite in SUITES}
+def paired_tests(before: dict, seed_dir: Path, after: Path) -> dict:
+    """McNemar's exact test per suite: the seed's before answers (`_right`) against the answers under `after`."""
+    after_right = _right(seed_dir, after)
+    return {suite: mcnemar_exact(before[suite], after_right[suite]) for suite in SUITES}
 
 
 def _accuracies(folder: Path) -> dict:
@@ -46,40 +52,35 @@ def _accuracies(folder: Path) -> dict:
     multi = _metrics(folder / "synth-multi" / "metrics.json")
     return {"single_image_acc": pope["overall"]["accuracy"] / 100,
             "multi_image_acc": multi["overall"]["accuracy"] / 100,
-            "multi_hallucination_rate": multi["overall"]["hallucination_rate"] / 100}
+            "multi_hallucination_rate": multi["overall"]["hallucination_rate"] / 100,
+            "hallucination_rate": {f: multi["subsets"][f]["hallucination_rate"] / 100 for f in FORMATS
+                                   if f in multi["subsets"]},
+            "multi_image_acc_per_format": {f: multi["subsets"][f]["accuracy"] / 100 for f in FORMATS
+                                           if f in multi["subsets"]}}
 
 
-def control_rows(seed_dir: Path) -> dict:
+def control_rows(before: dict, seed_dir: Path) -> dict:
     """Each control arm's after-accuracies and paired tests for one seed; arms not run are left out."""
     rows = {}
     for arm in CONTROL_ARMS:
         after = arm_dir(seed_dir, arm) / "after"
         if (after / "synth-multi" / "metrics.json").is_file():
-            rows[arm] = {"after": _accuracies(after), "mcnemar": paired_tests(seed_dir, after)}
+            acc = _accuracies(after)
+            rows[arm] = {"after": {k: acc[k] for k in ARM_KEYS}, "mcnemar": paired_tests(before, seed_dir, after)}
     return rows
 
 
 def seed_row(seed_dir: Path) -> dict:
-    row: dict = {"seed": seed_dir.name}
-    for when in ("before", "after"):
-        pope = _metrics(seed_dir / when / "synth-pope" / "metrics.json")
-        multi = _metrics(seed_dir / when / "synth-multi" / "metrics.json")
-        row[when] = {
-            "single_image_acc": pope["overall"]["accuracy"] / 100,
-            "multi_image_acc": multi["overall"]["accuracy"] / 100,
-            "multi_hallucination_rate": multi["overall"]["hallucination_rate"] / 100,
-            "hallucination_rate": {f: multi["subsets"][f]["hallucination_rate"] / 100 for f in FORMATS
-                                   if f in multi["subsets"]},
-            "multi_image_acc_per_format": {f: multi["subsets"][f]["accuracy"] / 100 for f in FORMATS
-                                           if f in multi["subsets"]},
-        }
+    row: dict = {"seed": seed_dir.name, "before": _accuracies(seed_dir / "before"),
+                 "after": _accuracies(seed_dir / "after")}
     summary = _metrics(seed_dir / "pairs" / "summary.json")
     row["pairs_per_format"] = {BUILD_FORMATS.get(f, f): n for f, n in summary["pairs_per_format"].items()}
     row["processed"] = summary["processed"]
     row["dropped"] = summary["dropped"]
     row["replay"] = summary.get("replay", 0)
-    row["mcnemar"] = paired_tests(seed_dir, seed_dir / "after")
-    row["controls"] = control_rows(seed_dir)
+    before = _right(seed_dir, seed_dir / "before")  # read once, paired with every arm
+    row["mcnemar"] = paired_tests(before, seed_dir, seed_dir / "after")
+    row["controls"] = control_rows(before, seed_dir)
     return row
 
 
@@ -91,11 +92,10 @@ def build_report(seed_dirs: list[Path], selector: str) -> dict:
         return round(mean(vals), 4)
 
     report = {"selector": selector, "seeds": len(rows)}
-    for key in ("single_image_acc", "multi_image_acc", "multi_hallucination_rate"):
+    for key in ARM_KEYS:
         report[key] = {"before": avg("before", key), "after": avg("after", key)}
     report["controls"] = {
-        arm: {key: round(mean(r["controls"][arm]["after"][key] for r in rows), 4)
-              for key in ("single_image_acc", "multi_image_acc", "multi_hallucination_rate")}
+        arm: {key: round(mean(r["controls"][arm]["after"][key] for r in rows), 4) for key in ARM_KEYS}
         for arm in CONTROL_ARMS if all(arm in r["controls"] for r in rows)}
     report["hallucination_rate"] = {f: {"before": avg("before", "hallucination_rate", f),
                                         "after": avg("after", "hallucination_rate", f)} for f in FORMATS}
@@ -149,8 +149,8 @@ def _test(m: dict) -> str:
 def seed_table(report: dict) -> list[str]:
     """Per seed: multi-image before -> after, and McNemar's exact test per suite (questions turned right /
     turned wrong, two-sided p)."""
-    lines = ["| seed | multi-image before → after | McNemar, synth-multi | single-image before → after | "
-             "McNemar, synth-pope |", "|---|---|---|---|---|"]
+    lines = [("| seed | multi-image before → after | McNemar, synth-multi | single-image before → after | "
+             "McNemar, synth-pope |"), "|---|---|---|---|---|"]
     for r in report["per_seed"]:
         b, a = r["before"], r["after"]
         lines.append(f"| {r['seed']} | {100 * b['multi_image_acc']:.2f} → {100 * a['multi_image_acc']:.2f} | "
@@ -163,8 +163,7 @@ def controls_table(report: dict) -> list[str]:
     """The method against its controls, after training (mean of seeds, and the multi-image change per seed)."""
     if not report["controls"]:
         return []
-    arms = {"mia_dpo": {k: report[k]["after"] for k in ("single_image_acc", "multi_image_acc",
-                                                          "multi_hallucination_rate")}, **report["controls"]}
+    arms = {"mia_dpo": {k: report[k]["after"] for k in ARM_KEYS}, **report["controls"]}
     before = report["multi_image_acc"]["before"]
     lines = ["", "Controls, same seeds, steps and pairs' source (after training; the change is multi-image):", "",
              "| arm | single-image | multi-image | change | change per seed | hallucination rate, synth-multi |",
